@@ -1,0 +1,1 @@
+#![deny(clippy::float_arithmetic)]

@@ -1,0 +1,297 @@
+//! Compact storage of GSE values: packed mantissas plus one scale byte per group.
+
+use crate::dyadic::Dyadic;
+use crate::format::{Container, GseFormat, SCALE_BIAS, SCALE_MAX, SCALE_MIN};
+
+/// Mantissas in the narrowest container their width allows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Mantissas {
+    /// Two 4-bit two's complement mantissas per byte; element `2i` in the low nibble.
+    Nibble(Vec<u8>),
+    I8(Vec<i8>),
+    I16(Vec<i16>),
+    I32(Vec<i32>),
+}
+
+impl Mantissas {
+    fn zeros(container: Container, len: usize) -> Self {
+        match container {
+            Container::Nibble => Mantissas::Nibble(vec![0; len.div_ceil(2)]),
+            Container::I8 => Mantissas::I8(vec![0; len]),
+            Container::I16 => Mantissas::I16(vec![0; len]),
+            Container::I32 => Mantissas::I32(vec![0; len]),
+        }
+    }
+
+    /// The raw bytes, for files and checksums (little-endian on every supported target).
+    pub fn as_bytes(&self) -> &[u8] {
+        match self {
+            Mantissas::Nibble(v) => v,
+            Mantissas::I8(v) => bytemuck::cast_slice(v),
+            Mantissas::I16(v) => bytemuck::cast_slice(v),
+            Mantissas::I32(v) => bytemuck::cast_slice(v),
+        }
+    }
+
+    #[inline]
+    fn get(&self, i: usize) -> i32 {
+        match self {
+            Mantissas::Nibble(v) => {
+                let byte = v[i >> 1];
+                let nibble = if i & 1 == 0 { byte << 4 } else { byte & 0xf0 };
+                (nibble as i8 >> 4) as i32
+            }
+            Mantissas::I8(v) => v[i] as i32,
+            Mantissas::I16(v) => v[i] as i32,
+            Mantissas::I32(v) => v[i],
+        }
+    }
+
+    /// Writes `values` (already in range) starting at element `start`.
+    fn write(&mut self, start: usize, values: &[i32]) {
+        match self {
+            Mantissas::Nibble(v) => {
+                for (k, &m) in values.iter().enumerate() {
+                    let i = start + k;
+                    let byte = &mut v[i >> 1];
+                    let nib = (m as u8) & 0x0f;
+                    *byte = if i & 1 == 0 {
+                        (*byte & 0xf0) | nib
+                    } else {
+                        (*byte & 0x0f) | (nib << 4)
+                    };
+                }
+            }
+            Mantissas::I8(v) => {
+                for (d, &m) in v[start..start + values.len()].iter_mut().zip(values) {
+                    *d = m as i8;
+                }
+            }
+            Mantissas::I16(v) => {
+                for (d, &m) in v[start..start + values.len()].iter_mut().zip(values) {
+                    *d = m as i16;
+                }
+            }
+            Mantissas::I32(v) => v[start..start + values.len()].copy_from_slice(values),
+        }
+    }
+}
+
+/// `len` GSE values of one format, stored group after group.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GseBlocks {
+    format: GseFormat,
+    len: usize,
+    mantissas: Mantissas,
+    /// Biased scales, one per group: `scale = byte - SCALE_BIAS`.
+    scales: Vec<u8>,
+}
+
+/// Why raw parts do not make valid [`GseBlocks`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StorageError {
+    #[error("{format} needs {expected} mantissa bytes for {len} values, got {actual}")]
+    MantissaBytes {
+        format: GseFormat,
+        len: usize,
+        expected: usize,
+        actual: usize,
+    },
+    #[error("{format} needs {expected} scale bytes for {len} values, got {actual}")]
+    ScaleBytes {
+        format: GseFormat,
+        len: usize,
+        expected: usize,
+        actual: usize,
+    },
+    #[error("mantissa {value} at element {index} is outside {format}'s range ±{max}")]
+    MantissaRange {
+        format: GseFormat,
+        index: usize,
+        value: i32,
+        max: i32,
+    },
+}
+
+impl GseBlocks {
+    /// `len` zeros.
+    pub fn zeros(format: GseFormat, len: usize) -> Self {
+        Self {
+            format,
+            len,
+            mantissas: Mantissas::zeros(format.container(), len),
+            scales: vec![(SCALE_MIN + SCALE_BIAS) as u8; format.group_count(len)],
+        }
+    }
+
+    /// Rebuilds blocks from the bytes of [`Self::mantissa_bytes`] and [`Self::scale_bytes`],
+    /// checking sizes and that every mantissa is within the format's symmetric range.
+    pub fn from_bytes(
+        format: GseFormat,
+        len: usize,
+        mantissa_bytes: &[u8],
+        scale_bytes: &[u8],
+    ) -> Result<Self, StorageError> {
+        let expected = format.container().bytes_for(len);
+        if mantissa_bytes.len() != expected {
+            return Err(StorageError::MantissaBytes {
+                format,
+                len,
+                expected,
+                actual: mantissa_bytes.len(),
+            });
+        }
+        let groups = format.group_count(len);
+        if scale_bytes.len() != groups {
+            return Err(StorageError::ScaleBytes {
+                format,
+                len,
+                expected: groups,
+                actual: scale_bytes.len(),
+            });
+        }
+        let mantissas = match format.container() {
+            Container::Nibble => Mantissas::Nibble(mantissa_bytes.to_vec()),
+            Container::I8 => Mantissas::I8(bytemuck::cast_slice(mantissa_bytes).to_vec()),
+            Container::I16 => Mantissas::I16(
+                mantissa_bytes
+                    .chunks_exact(2)
+                    .map(|c| i16::from_le_bytes([c[0], c[1]]))
+                    .collect(),
+            ),
+            Container::I32 => Mantissas::I32(
+                mantissa_bytes
+                    .chunks_exact(4)
+                    .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                    .collect(),
+            ),
+        };
+        let blocks = Self {
+            format,
+            len,
+            mantissas,
+            scales: scale_bytes.to_vec(),
+        };
+        let max = format.max_mantissa();
+        if let Some(index) = (0..len).find(|&i| blocks.mantissa(i).abs() > max) {
+            return Err(StorageError::MantissaRange {
+                format,
+                index,
+                value: blocks.mantissa(index),
+                max,
+            });
+        }
+        Ok(blocks)
+    }
+
+    pub fn format(&self) -> GseFormat {
+        self.format
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn group_count(&self) -> usize {
+        self.scales.len()
+    }
+
+    pub fn mantissas(&self) -> &Mantissas {
+        &self.mantissas
+    }
+
+    /// Mutable access for kernels that write mantissas in place; they must keep each value
+    /// within `±max_mantissa` and set the group scales to match.
+    pub fn mantissas_mut(&mut self) -> &mut Mantissas {
+        &mut self.mantissas
+    }
+
+    pub fn mantissa_bytes(&self) -> &[u8] {
+        self.mantissas.as_bytes()
+    }
+
+    pub fn scale_bytes(&self) -> &[u8] {
+        &self.scales
+    }
+
+    pub fn scale_bytes_mut(&mut self) -> &mut [u8] {
+        &mut self.scales
+    }
+
+    /// Bytes held: mantissas plus scales.
+    pub fn storage_bytes(&self) -> usize {
+        self.mantissa_bytes().len() + self.scales.len()
+    }
+
+    /// Scale of group `g`: the group's values are below `2^scale`.
+    #[inline]
+    pub fn scale(&self, g: usize) -> i32 {
+        self.scales[g] as i32 - SCALE_BIAS
+    }
+
+    /// Exponent of the quantum of the group holding element `i`.
+    #[inline]
+    pub fn lsb_of(&self, i: usize) -> i32 {
+        self.format
+            .lsb_exponent(self.scale(i >> self.format.group_log2()))
+    }
+
+    #[inline]
+    pub fn mantissa(&self, i: usize) -> i32 {
+        self.mantissas.get(i)
+    }
+
+    /// Element `i` as an exact dyadic value.
+    #[inline]
+    pub fn get(&self, i: usize) -> Dyadic {
+        Dyadic::new(self.mantissa(i) as i64, self.lsb_of(i))
+    }
+
+    /// Mantissas of group `g` into `out` (which must hold the group), returning the group's
+    /// lsb exponent and its length (the last group may be short).
+    pub fn read_group(&self, g: usize, out: &mut [i32]) -> (i32, usize) {
+        let start = g << self.format.group_log2();
+        let n = self.format.group_size().min(self.len - start);
+        match &self.mantissas {
+            Mantissas::I8(v) => {
+                for (o, &m) in out[..n].iter_mut().zip(&v[start..start + n]) {
+                    *o = m as i32;
+                }
+            }
+            Mantissas::I16(v) => {
+                for (o, &m) in out[..n].iter_mut().zip(&v[start..start + n]) {
+                    *o = m as i32;
+                }
+            }
+            Mantissas::I32(v) => out[..n].copy_from_slice(&v[start..start + n]),
+            Mantissas::Nibble(_) => {
+                for (k, o) in out[..n].iter_mut().enumerate() {
+                    *o = self.mantissas.get(start + k);
+                }
+            }
+        }
+        (self.format.lsb_exponent(self.scale(g)), n)
+    }
+
+    /// Stores group `g`: mantissas (within `±max_mantissa`) and the scale they are relative to.
+    pub fn write_group(&mut self, g: usize, scale: i32, mantissas: &[i32]) {
+        debug_assert!((SCALE_MIN..=SCALE_MAX).contains(&scale));
+        debug_assert!(
+            mantissas
+                .iter()
+                .all(|m| m.abs() <= self.format.max_mantissa())
+        );
+        self.scales[g] = (scale + SCALE_BIAS) as u8;
+        self.mantissas
+            .write(g << self.format.group_log2(), mantissas);
+    }
+
+    /// All values as dyadics.
+    pub fn to_dyadics(&self) -> Vec<Dyadic> {
+        (0..self.len).map(|i| self.get(i)).collect()
+    }
+}
