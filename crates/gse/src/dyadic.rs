@@ -137,6 +137,11 @@ impl Dyadic {
         } else {
             (rhs, self)
         };
+        // Fast path: GSE mantissas have at most 25 bits, so most sums fit an i64 exactly.
+        let gap = (hi.exp as i64 - lo.exp as i64) as u64;
+        if gap <= 30 && fits_bits(hi.mant, 32) && fits_bits(lo.mant, 32) {
+            return Self::new((hi.mant << gap) + lo.mant, lo.exp);
+        }
         // Normalizing `hi` to 62 bits keeps every alignment below within an i128.
         let hi = hi.normalized(Self::PRECISION);
         let gap = hi.exp as i64 - lo.exp as i64;
@@ -159,6 +164,9 @@ impl Dyadic {
 
     /// `self * rhs`, rounded to odd at [`Self::PRECISION`] bits.
     pub fn mul(self, rhs: Self) -> Self {
+        if fits_bits(self.mant, 31) && fits_bits(rhs.mant, 31) {
+            return Self::new(self.mant * rhs.mant, self.exp + rhs.exp);
+        }
         Self::from_i128(self.mant as i128 * rhs.mant as i128, self.exp + rhs.exp)
     }
 
@@ -233,7 +241,11 @@ impl Dyadic {
                 });
         }
         let mag = self.mant.unsigned_abs();
-        let rounded = crate::rounding::shr_nearest_even(mag as u128, shift.min(127) as u32) as i64;
+        let rounded = if shift < 64 {
+            crate::rounding::shr_nearest_even_u64(mag, shift as u32) as i64
+        } else {
+            crate::rounding::shr_nearest_even(mag as u128, shift.min(127) as u32) as i64
+        };
         if self.mant < 0 { -rounded } else { rounded }
     }
 
@@ -246,6 +258,12 @@ impl Dyadic {
         }
         crate::rounding::shr_stochastic(self.mant as i128, shift.min(200) as u32, random) as i64
     }
+}
+
+/// Whether `|v| < 2^bits`.
+#[inline]
+const fn fits_bits(v: i64, bits: u32) -> bool {
+    v.unsigned_abs() < (1u64 << bits)
 }
 
 /// Integer square root (floor) of a u128 by Newton's iteration from a power-of-two guess.

@@ -135,3 +135,102 @@ mod tests {
         assert_eq!(dyadic_to_f32_bits(Dyadic::new(3, -151)), 1);
     }
 }
+
+/// An IEEE-754 binary interchange format, by its field widths.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IeeeFormat {
+    pub exponent_bits: u32,
+    pub fraction_bits: u32,
+}
+
+impl IeeeFormat {
+    pub const F16: Self = Self { exponent_bits: 5, fraction_bits: 10 };
+    pub const BF16: Self = Self { exponent_bits: 8, fraction_bits: 7 };
+    pub const F32: Self = Self { exponent_bits: 8, fraction_bits: 23 };
+    pub const F64: Self = Self { exponent_bits: 11, fraction_bits: 52 };
+
+    const fn bias(self) -> i32 {
+        (1 << (self.exponent_bits - 1)) - 1
+    }
+
+    const fn max_biased(self) -> u64 {
+        (1 << self.exponent_bits) - 1
+    }
+}
+
+/// Splits a bit pattern of `format` (in the low bits of `bits`) into an exact value.
+pub const fn classify_ieee(bits: u64, format: IeeeFormat) -> F32Class {
+    let frac_bits = format.fraction_bits;
+    let negative = (bits >> (frac_bits + format.exponent_bits)) & 1 == 1;
+    let biased = (bits >> frac_bits) & format.max_biased();
+    let frac = bits & ((1u64 << frac_bits) - 1);
+    if biased == format.max_biased() {
+        return if frac == 0 { F32Class::Infinite { negative } } else { F32Class::Nan };
+    }
+    let lsb_offset = format.bias() + frac_bits as i32;
+    let (sig, exp) = if biased == 0 {
+        (frac, 1 - lsb_offset)
+    } else {
+        (frac | (1 << frac_bits), biased as i32 - lsb_offset)
+    };
+    let mant = sig as i64;
+    F32Class::Finite(Dyadic::new(if negative { -mant } else { mant }, exp))
+}
+
+/// The nearest value of `format` to `value` (ties to even) as a bit pattern; overflow gives
+/// infinity, as IEEE-754 rounding does.
+pub fn dyadic_to_ieee_bits(value: Dyadic, format: IeeeFormat) -> u64 {
+    if value.mant == 0 {
+        return 0;
+    }
+    let frac_bits = format.fraction_bits;
+    let sign = if value.mant < 0 { 1u64 << (frac_bits + format.exponent_bits) } else { 0 };
+    let mag = value.mant.unsigned_abs() as u128;
+    let min_lsb = 1 - format.bias() - frac_bits as i32;
+    let lsb = (value.top() - frac_bits as i32 - 1).max(min_lsb);
+    let shift = lsb - value.exp;
+    let sig = if shift >= 0 {
+        shr_nearest_even(mag, shift as u32)
+    } else {
+        mag << (-shift) as u32
+    };
+    let (sig, lsb) = if sig >> (frac_bits + 1) != 0 { (sig >> 1, lsb + 1) } else { (sig, lsb) };
+    let hidden = 1u128 << frac_bits;
+    if sig & hidden == 0 {
+        return sign | sig as u64;
+    }
+    let biased = (lsb - min_lsb + 1) as u64;
+    if biased >= format.max_biased() {
+        return sign | (format.max_biased() << frac_bits);
+    }
+    sign | (biased << frac_bits) | (sig as u64 & (hidden as u64 - 1))
+}
+
+/// The exact value of an f64 bit pattern (see [`classify_ieee`]).
+pub const fn classify_f64(bits: u64) -> F32Class {
+    classify_ieee(bits, IeeeFormat::F64)
+}
+
+#[cfg(test)]
+mod ieee_tests {
+    use super::*;
+
+    #[test]
+    fn generic_widths_agree_with_f32_and_round_f16() {
+        let mut x = 0x9e37_79b9u32;
+        for _ in 0..50_000 {
+            x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            if let F32Class::Finite(d) = classify_f32(x) {
+                assert_eq!(dyadic_to_ieee_bits(d, IeeeFormat::F32) as u32, dyadic_to_f32_bits(d));
+                assert_eq!(classify_ieee(x as u64, IeeeFormat::F32), classify_f32(x));
+            }
+        }
+        // 1.0 and 65504 (f16::MAX) and 2^-24 (smallest f16 subnormal).
+        assert_eq!(dyadic_to_ieee_bits(Dyadic::ONE, IeeeFormat::F16), 0x3c00);
+        assert_eq!(dyadic_to_ieee_bits(Dyadic::from_int(65504), IeeeFormat::F16), 0x7bff);
+        assert_eq!(dyadic_to_ieee_bits(Dyadic::from_int(65520), IeeeFormat::F16), 0x7c00);
+        assert_eq!(dyadic_to_ieee_bits(Dyadic::new(1, -24), IeeeFormat::F16), 0x0001);
+        assert_eq!(dyadic_to_ieee_bits(Dyadic::new(-3, -1), IeeeFormat::F64), 0xbff8_0000_0000_0000);
+        assert_eq!(classify_f64(0x4009_21fb_5444_2d18), F32Class::Finite(Dyadic::new(0x0019_21fb_5444_2d18, -51)));
+    }
+}

@@ -22,4 +22,4 @@ pub use format::{Container, FormatError, GseFormat, SCALE_BIAS, SCALE_MAX, SCALE
 pub use quantize::{decode_f32, encode_dyadics, encode_f32, quantize_group};
 pub use rounding::{Rounding, SplitMix64};
 pub use special::{SpecialCounts, SpecialPolicy, SpecialValueError};
-pub use storage::{GseBlocks, Mantissas, StorageError};
+pub use storage::{GroupsMut, GseBlocks, Mantissas, StorageError};

@@ -26,6 +26,9 @@ pub fn quantize_group(
     first_index: u64,
     out: &mut [i32],
 ) -> (i32, u32) {
+    if values.len() == 1 && rounding == Rounding::NearestEven {
+        return quantize_single(format, values[0], &mut out[0]);
+    }
     let top = values.iter().map(|v| v.top()).max().unwrap_or(i32::MIN);
     if top == i32::MIN {
         out[..values.len()].fill(0);
@@ -58,6 +61,29 @@ pub fn quantize_group(
         }
         scale += 1;
     }
+}
+
+/// [`quantize_group`] for one value rounded to nearest: the scale of per-value formats.
+#[inline]
+fn quantize_single(format: GseFormat, v: Dyadic, out: &mut i32) -> (i32, u32) {
+    if v.is_zero() {
+        *out = 0;
+        return (SCALE_MIN, 0);
+    }
+    let max = format.max_mantissa() as i64;
+    let scale = v.top().clamp(SCALE_MIN, SCALE_MAX);
+    let m = v.round_at(format.lsb_exponent(scale));
+    if m.abs() <= max {
+        *out = m as i32;
+        return (scale, 0);
+    }
+    if scale < SCALE_MAX {
+        // Rounding carried to 2^P: exactly representable one scale up.
+        *out = (m / 2) as i32;
+        return (scale + 1, 0);
+    }
+    *out = m.clamp(-max, max) as i32;
+    (scale, 1)
 }
 
 /// Encodes values given as dyadics into blocks of `format`.

@@ -32,6 +32,18 @@ pub const fn shr_nearest_even(mag: u128, k: u32) -> u128 {
     }
 }
 
+/// `round(mag / 2^k)` with ties to even, for `k < 64`.
+#[inline]
+pub const fn shr_nearest_even_u64(mag: u64, k: u32) -> u64 {
+    if k == 0 {
+        return mag;
+    }
+    let kept = mag >> k;
+    let rest = mag & ((1u64 << k) - 1);
+    let half = 1u64 << (k - 1);
+    kept + (rest > half || (rest == half && kept & 1 == 1)) as u64
+}
+
 /// `floor(m / 2^k + u)` with `u = random / 2^64` uniform in `[0, 1)`.
 #[inline]
 pub const fn shr_stochastic(m: i128, k: u32, random: u64) -> i128 {

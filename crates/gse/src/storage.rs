@@ -295,3 +295,139 @@ impl GseBlocks {
         (0..self.len).map(|i| self.get(i)).collect()
     }
 }
+
+/// A run of whole groups of a [`GseBlocks`], writable independently of the other runs so that
+/// threads can fill an output in parallel.
+pub struct GroupsMut<'a> {
+    format: GseFormat,
+    first_group: usize,
+    len: usize,
+    mantissas: MantissasMut<'a>,
+    scales: &'a mut [u8],
+}
+
+enum MantissasMut<'a> {
+    Nibble(&'a mut [u8]),
+    I8(&'a mut [i8]),
+    I16(&'a mut [i16]),
+    I32(&'a mut [i32]),
+}
+
+impl GroupsMut<'_> {
+    /// Index of this run's first group in the whole tensor.
+    pub fn first_group(&self) -> usize {
+        self.first_group
+    }
+
+    /// Index of this run's first element in the whole tensor.
+    pub fn first_element(&self) -> usize {
+        self.first_group << self.format.group_log2()
+    }
+
+    pub fn group_count(&self) -> usize {
+        self.scales.len()
+    }
+
+    /// Elements in this run.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Stores the whole run at once: one scale per group and every mantissa.
+    pub fn write_all(&mut self, scales: &[i32], mantissas: &[i32]) {
+        for (d, &s) in self.scales.iter_mut().zip(scales) {
+            *d = (s + SCALE_BIAS) as u8;
+        }
+        match &mut self.mantissas {
+            MantissasMut::I8(v) => {
+                for (d, &m) in v.iter_mut().zip(mantissas) {
+                    *d = m as i8;
+                }
+            }
+            MantissasMut::I16(v) => {
+                for (d, &m) in v.iter_mut().zip(mantissas) {
+                    *d = m as i16;
+                }
+            }
+            MantissasMut::I32(v) => v[..mantissas.len()].copy_from_slice(mantissas),
+            MantissasMut::Nibble(v) => {
+                for (d, pair) in v.iter_mut().zip(mantissas.chunks(2)) {
+                    let hi = pair.get(1).copied().unwrap_or(0);
+                    *d = ((pair[0] as u8) & 0x0f) | ((hi as u8) << 4);
+                }
+            }
+        }
+    }
+
+    /// Stores local group `g` of this run (see [`GseBlocks::write_group`]).
+    pub fn write_group(&mut self, g: usize, scale: i32, mantissas: &[i32]) {
+        debug_assert!((SCALE_MIN..=SCALE_MAX).contains(&scale));
+        self.scales[g] = (scale + SCALE_BIAS) as u8;
+        let start = g << self.format.group_log2();
+        match &mut self.mantissas {
+            MantissasMut::Nibble(v) => {
+                for (k, &m) in mantissas.iter().enumerate() {
+                    let i = start + k;
+                    let byte = &mut v[i >> 1];
+                    let nib = (m as u8) & 0x0f;
+                    *byte = if i & 1 == 0 {
+                        (*byte & 0xf0) | nib
+                    } else {
+                        (*byte & 0x0f) | (nib << 4)
+                    };
+                }
+            }
+            MantissasMut::I8(v) => {
+                for (d, &m) in v[start..start + mantissas.len()].iter_mut().zip(mantissas) {
+                    *d = m as i8;
+                }
+            }
+            MantissasMut::I16(v) => {
+                for (d, &m) in v[start..start + mantissas.len()].iter_mut().zip(mantissas) {
+                    *d = m as i16;
+                }
+            }
+            MantissasMut::I32(v) => v[start..start + mantissas.len()].copy_from_slice(mantissas),
+        }
+    }
+}
+
+impl GseBlocks {
+    /// Splits the blocks into runs of `groups_per_run` groups (the last may be shorter).
+    /// For the nibble container `groups_per_run * group_size` must be even, which holds
+    /// for every group size above 1 and is enforced by rounding the run up otherwise.
+    pub fn runs_mut(&mut self, groups_per_run: usize) -> Vec<GroupsMut<'_>> {
+        let format = self.format;
+        let gs = format.group_size();
+        let mut per_run = groups_per_run.max(1);
+        if gs == 1 && format.container() == Container::Nibble && per_run % 2 == 1 {
+            per_run += 1;
+        }
+        let elems = per_run * gs;
+        let len = self.len;
+        let scales = self.scales.chunks_mut(per_run);
+        let runs_len = (0..scales.len()).map(move |r| (len - r * elems).min(elems));
+        let mantissas: Vec<MantissasMut<'_>> = match &mut self.mantissas {
+            Mantissas::Nibble(v) => v.chunks_mut(elems / 2).map(MantissasMut::Nibble).collect(),
+            Mantissas::I8(v) => v.chunks_mut(elems).map(MantissasMut::I8).collect(),
+            Mantissas::I16(v) => v.chunks_mut(elems).map(MantissasMut::I16).collect(),
+            Mantissas::I32(v) => v.chunks_mut(elems).map(MantissasMut::I32).collect(),
+        };
+        scales
+            .zip(mantissas)
+            .zip(runs_len)
+            .enumerate()
+            .map(|(r, ((scales, mantissas), len))| GroupsMut {
+                format,
+                first_group: r * per_run,
+                len,
+                mantissas,
+                scales,
+            })
+            .collect()
+    }
+}

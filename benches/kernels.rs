@@ -1,0 +1,2 @@
+//! Being written (helper-5).
+fn main() {}

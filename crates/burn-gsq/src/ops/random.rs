@@ -1,0 +1,83 @@
+//! Random tensors from an integer generator: reproducible for a seed, whatever the thread count.
+
+use std::sync::Mutex;
+
+use burn_backend::Distribution;
+use burn_std::{FloatDType, Shape};
+use gse::rounding::random_bits;
+use gse::{Dyadic, SplitMix64};
+use gse_kernels::generate;
+
+use crate::convert::scalar_to_dyadic;
+use crate::{GsqDevice, GsqTensor};
+
+static RNG: Mutex<Option<SplitMix64>> = Mutex::new(None);
+const DEFAULT_SEED: u64 = 0x6753_515f_7365_6564;
+
+pub(crate) fn seed(seed: u64) {
+    *RNG.lock().unwrap_or_else(|e| e.into_inner()) = Some(SplitMix64::new(seed));
+}
+
+/// A fresh stream key; each element then draws `random_bits(key, index)`.
+fn next_stream() -> u64 {
+    let mut rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
+    rng.get_or_insert_with(|| SplitMix64::new(DEFAULT_SEED)).next_u64()
+}
+
+/// Uniform in `[0, 1)` with 53 random bits.
+fn unit(bits: u64) -> Dyadic {
+    Dyadic::new((bits >> 11) as i64, -53)
+}
+
+/// Uniform in `(0, 1]`, for logarithms.
+fn unit_open_low(bits: u64) -> Dyadic {
+    Dyadic::new((bits >> 11) as i64 + 1, -53)
+}
+
+fn finite(o: gse_math::Outcome) -> Dyadic {
+    match o {
+        gse_math::Outcome::Finite(d) => d,
+        _ => Dyadic::ZERO,
+    }
+}
+
+/// A standard normal sample by Box–Muller: `sqrt(-2 ln u1) * cos(2 pi u2)`.
+fn standard_normal(b1: u64, b2: u64) -> Dyadic {
+    let radius = finite(gse_math::sqrt(finite(gse_math::log(unit_open_low(b1))).shl(1).neg()));
+    let angle = unit(b2).mul(gse_math::PI).shl(1);
+    radius.mul(finite(gse_math::cos(angle)))
+}
+
+pub(crate) fn random(shape: Shape, distribution: Distribution, device: &GsqDevice, dtype: FloatDType) -> GsqTensor {
+    let p = device.policy();
+    let key = next_stream();
+    let f = |x: f64| scalar_to_dyadic(burn_backend::Scalar::Float(x), p.special);
+    let dims: Vec<usize> = shape.iter().copied().collect();
+    let sample: Box<dyn Fn(usize) -> Dyadic + Sync> = match distribution {
+        Distribution::Default => Box::new(move |i| unit(random_bits(key, i as u64))),
+        Distribution::Uniform(low, high) => {
+            let (low, span) = (f(low), f(high).sub(f(low)));
+            Box::new(move |i| low.add(span.mul(unit(random_bits(key, i as u64)))))
+        }
+        Distribution::Bernoulli(prob) => {
+            let prob = f(prob);
+            Box::new(move |i| {
+                let u = unit(random_bits(key, i as u64));
+                Dyadic::from_int((u.cmp_value(prob) == core::cmp::Ordering::Less) as i64)
+            })
+        }
+        Distribution::Normal(mean, std) => {
+            let (mean, std) = (f(mean), f(std));
+            Box::new(move |i| {
+                let i = i as u64;
+                let z = standard_normal(random_bits(key, 2 * i), random_bits(key, 2 * i + 1));
+                mean.add(std.mul(z))
+            })
+        }
+    };
+    let t = generate(&dims, p.stream, p.rounding, sample);
+    GsqTensor {
+        dtype,
+        ..GsqTensor::new(t, *device)
+    }
+}

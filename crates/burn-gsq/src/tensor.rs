@@ -1,0 +1,80 @@
+//! [`GsqTensor`], the float tensor primitive: a GSE tensor, its device (policy) and the float
+//! dtype burn believes it has.
+
+use burn_backend::{DType, TensorMetadata};
+use burn_std::{FloatDType, Shape};
+use gse::{Dyadic, GseFormat, Rounding};
+use gse_kernels::GseTensor;
+
+use crate::device::GsqDevice;
+use crate::policy::PrecisionPolicy;
+
+/// A float tensor of the `Gsq` backend. The values are GSE integers; `dtype` is the nominal
+/// float type reported to burn (F32 unless cast) and used by `into_data`.
+#[derive(Clone, Debug)]
+pub struct GsqTensor {
+    pub(crate) tensor: GseTensor,
+    pub(crate) device: GsqDevice,
+    pub(crate) dtype: FloatDType,
+}
+
+impl GsqTensor {
+    pub(crate) fn new(tensor: GseTensor, device: GsqDevice) -> Self {
+        Self {
+            tensor,
+            device,
+            dtype: FloatDType::F32,
+        }
+    }
+
+    /// A result of an op on `self`: same device and nominal dtype.
+    pub(crate) fn derive(&self, tensor: GseTensor) -> Self {
+        Self {
+            tensor,
+            device: self.device,
+            dtype: self.dtype,
+        }
+    }
+
+    pub(crate) fn policy(&self) -> PrecisionPolicy {
+        self.device.policy()
+    }
+
+    /// Format and rounding of this tensor's op results.
+    pub(crate) fn out(&self) -> (GseFormat, Rounding) {
+        let p = self.policy();
+        (p.stream, p.rounding)
+    }
+
+    /// The GSE tensor inside.
+    pub fn gse(&self) -> &GseTensor {
+        &self.tensor
+    }
+
+    pub fn device(&self) -> GsqDevice {
+        self.device
+    }
+
+    pub(crate) fn dims(&self) -> &[usize] {
+        self.tensor.shape()
+    }
+
+    /// Values in row-major order.
+    pub(crate) fn values(&self) -> Vec<Dyadic> {
+        self.tensor.to_dyadics()
+    }
+}
+
+impl TensorMetadata for GsqTensor {
+    fn dtype(&self) -> DType {
+        self.dtype.into()
+    }
+
+    fn shape(&self) -> Shape {
+        Shape::from(self.tensor.shape().to_vec())
+    }
+
+    fn rank(&self) -> usize {
+        self.tensor.rank()
+    }
+}

@@ -1,0 +1,372 @@
+//! The GEMM driver: validation, packing B once per distinct view, splitting the output into
+//! tasks for rayon, and walking each task's micro-tiles.
+//!
+//! Loop nest of one task (rows `r0..r1` of one batch entry, column panels `c0..c1`):
+//! pack A rows `r0..r1` (all of K; stays in L2), then for each B panel (K x NR, reused from
+//! L1/L2 across the inner loop) and each A panel, compute the tile over all of K and round it
+//! straight into the output. Every output element belongs to exactly one tile of one task, and
+//! every tile's value is independent of how tasks are cut (panels start at multiples of MR/NR
+//! from row/column 0), so results are bit-identical for any thread count.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use gse::rounding::random_bits;
+use gse::{Dyadic, GseBlocks, Rounding, SpecialCounts};
+use rayon::prelude::*;
+
+use crate::bounds::Plan;
+use crate::error::GemmError;
+use crate::kernel::{Kernel, MR, NR};
+use crate::pack::{Lines, Panels, pack};
+use crate::requant::{Writer, add_bias, encode_staged};
+use crate::tile::{TileScratch, TileValue, compute};
+use crate::view::MatRef;
+use crate::{GemmConfig, reference};
+
+/// A validated batch of products `a[e] * b[e]`, all `m x k` times `k x n`.
+pub(crate) struct Batch<'a> {
+    pub a: Vec<MatRef<'a>>,
+    pub b: Vec<MatRef<'a>>,
+    pub m: usize,
+    pub k: usize,
+    pub n: usize,
+    /// Per output column, when the product is `linear`.
+    pub bias: Option<Vec<Dyadic>>,
+}
+
+impl<'a> Batch<'a> {
+    /// Checks shapes, views and the bias; a side of length 1 is broadcast over the other.
+    pub fn new(
+        a: &[MatRef<'a>],
+        b: &[MatRef<'a>],
+        bias: Option<&GseBlocks>,
+    ) -> Result<Self, GemmError> {
+        let batch = match (a.len(), b.len()) {
+            (x, y) if x == y => x,
+            (1, y) => y,
+            (x, 1) => x,
+            (x, y) => return Err(GemmError::BatchLen { a: x, b: y }),
+        };
+        let pick = |v: &[MatRef<'a>], e: usize| v[if v.len() == 1 { 0 } else { e }];
+        let a: Vec<_> = (0..batch).map(|e| pick(a, e)).collect();
+        let b: Vec<_> = (0..batch).map(|e| pick(b, e)).collect();
+        let (m, k, n) = match (a.first(), b.first()) {
+            (Some(a0), Some(b0)) => (a0.rows, a0.cols, b0.cols),
+            _ => (0, 0, 0),
+        };
+        for (e, (ae, be)) in a.iter().zip(&b).enumerate() {
+            if ae.cols != be.rows && e == 0 {
+                return Err(GemmError::InnerDim {
+                    a_cols: ae.cols,
+                    b_rows: be.rows,
+                });
+            }
+            if (ae.rows, ae.cols, be.rows, be.cols) != (m, k, k, n) {
+                return Err(GemmError::BatchShape {
+                    index: e,
+                    rows: ae.rows,
+                    inner: ae.cols,
+                    inner_b: be.rows,
+                    cols: be.cols,
+                    m,
+                    k,
+                    n,
+                });
+            }
+            ae.validate("A")?;
+            be.validate("B")?;
+        }
+        let bias = match bias {
+            None => None,
+            Some(blocks) if blocks.len() == n => Some(blocks.to_dyadics()),
+            Some(blocks) => {
+                return Err(GemmError::BiasLen {
+                    expected: n,
+                    actual: blocks.len(),
+                });
+            }
+        };
+        let total = batch as u128 * m as u128 * n as u128;
+        if total > isize::MAX as u128 / 16 {
+            return Err(GemmError::TooLarge(total));
+        }
+        Ok(Self {
+            a,
+            b,
+            m,
+            k,
+            n,
+            bias,
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.a.len()
+    }
+}
+
+/// Runs a validated batch; the result holds `len * m * n` values, entry after entry.
+pub(crate) fn run(batch: &Batch<'_>, cfg: &GemmConfig, kernel: Kernel) -> GseBlocks {
+    let kernel = kernel.resolve();
+    let total = batch.len() * batch.m * batch.n;
+    let mut out = GseBlocks::zeros(cfg.out_format, total);
+    if total == 0 {
+        return out;
+    }
+    let mut stage = Vec::new();
+    let writer = match Writer::direct(&mut out) {
+        Some(w) => w,
+        None => {
+            stage = vec![Dyadic::ZERO; total];
+            Writer::staged(&mut stage)
+        }
+    };
+    let saturated = match Plan::new(cfg.operand_format, batch.k) {
+        Some(plan) => run_engine(batch, cfg, kernel, &plan, &writer),
+        None => reference::run(batch, cfg, &writer),
+    };
+    drop(writer);
+    let saturated = saturated
+        + if stage.is_empty() {
+            0
+        } else {
+            encode_staged(&stage, &mut out)
+        };
+    if saturated > 0 {
+        gse::special::record(SpecialCounts {
+            saturated,
+            ..SpecialCounts::default()
+        });
+    }
+    out
+}
+
+/// The rounding of operand `side` (0 for A, 1 for B) of batch entry `e`: stochastic seeds are
+/// split per entry and side so no two operands share random bits.
+pub(crate) fn operand_rounding(cfg: &GemmConfig, e: usize, side: u64) -> Rounding {
+    match cfg.rounding {
+        Rounding::NearestEven => Rounding::NearestEven,
+        Rounding::Stochastic { seed } => Rounding::Stochastic {
+            seed: random_bits(seed, 2 * e as u64 + side),
+        },
+    }
+}
+
+pub(crate) fn a_lines<'a>(view: &MatRef<'a>, rounding: Rounding) -> Lines<'a> {
+    Lines {
+        blocks: view.blocks,
+        offset: view.offset as isize,
+        line_stride: view.row_stride,
+        k_stride: view.col_stride,
+        lines: view.rows,
+        k: view.cols,
+        rounding,
+    }
+}
+
+pub(crate) fn b_lines<'a>(view: &MatRef<'a>, rounding: Rounding) -> Lines<'a> {
+    Lines {
+        blocks: view.blocks,
+        offset: view.offset as isize,
+        line_stride: view.col_stride,
+        k_stride: view.row_stride,
+        lines: view.cols,
+        k: view.rows,
+        rounding,
+    }
+}
+
+/// Indices of the first entry with each distinct view, and each entry's distinct slot.
+fn distinct(views: &[MatRef<'_>]) -> (Vec<usize>, Vec<usize>) {
+    let mut first = Vec::new();
+    let mut slot = Vec::with_capacity(views.len());
+    let mut seen: HashMap<(usize, usize, isize, isize, usize, usize), usize> = HashMap::new();
+    for (e, v) in views.iter().enumerate() {
+        // Strides of length-1 dimensions never matter; normalize them so equal views match.
+        let rs = if v.rows <= 1 { 0 } else { v.row_stride };
+        let cs = if v.cols <= 1 { 0 } else { v.col_stride };
+        let key = (
+            v.blocks as *const GseBlocks as usize,
+            v.offset,
+            rs,
+            cs,
+            v.rows,
+            v.cols,
+        );
+        let s = *seen.entry(key).or_insert_with(|| {
+            first.push(e);
+            first.len() - 1
+        });
+        slot.push(s);
+    }
+    (first, slot)
+}
+
+/// Bytes of packed A a task aims to keep in L2 (half of Zen 3's 512 KiB).
+const A_BLOCK_BYTES: usize = 256 * 1024;
+
+/// How the output is cut into tasks.
+struct Split {
+    rows_per_task: usize, // in A panels
+    row_tasks: usize,
+    cols_per_task: usize, // in B panels
+    col_tasks: usize,
+}
+
+fn split(batch: &Batch<'_>, plan: &Plan) -> Split {
+    let threads = rayon::current_num_threads();
+    let want = if threads > 1 { 8 * threads } else { 1 };
+    let row_panels = batch.m.div_ceil(MR);
+    let col_panels = batch.n.div_ceil(NR);
+    let panel_bytes = MR * plan.padded_k().max(1) * 2;
+    let mc_max = (A_BLOCK_BYTES / panel_bytes).max(1);
+    let per_entry = want.div_ceil(batch.len());
+    let row_tasks = row_panels.div_ceil(mc_max).max(per_entry).min(row_panels);
+    let rows_per_task = row_panels.div_ceil(row_tasks);
+    let row_tasks = row_panels.div_ceil(rows_per_task);
+    let col_tasks = if batch.len() * row_tasks < want {
+        want.div_ceil(batch.len() * row_tasks).min(col_panels)
+    } else {
+        1
+    };
+    let cols_per_task = col_panels.div_ceil(col_tasks);
+    let col_tasks = col_panels.div_ceil(cols_per_task);
+    Split {
+        rows_per_task,
+        row_tasks,
+        cols_per_task,
+        col_tasks,
+    }
+}
+
+thread_local! {
+    /// Packed A of the task running on this thread, reused to avoid re-faulting big buffers.
+    static A_SCRATCH: RefCell<Panels> = RefCell::new(Panels::default());
+}
+
+fn run_engine(
+    batch: &Batch<'_>,
+    cfg: &GemmConfig,
+    kernel: Kernel,
+    plan: &Plan,
+    writer: &Writer,
+) -> u64 {
+    let threads = rayon::current_num_threads();
+    let (b_first, b_slot) = distinct(&batch.b);
+    let (a_first, a_slot) = distinct(&batch.a);
+    let pack_all = |first: &[usize], views: &[MatRef<'_>], side: u64, width, shift| {
+        let one = |&e: &usize, parallel: bool| {
+            let rounding = operand_rounding(cfg, e, side);
+            let lines = if side == 0 {
+                a_lines(&views[e], rounding)
+            } else {
+                b_lines(&views[e], rounding)
+            };
+            let mut p = Panels::default();
+            pack(&lines, 0, lines.lines, width, plan, shift, parallel, &mut p);
+            p
+        };
+        if first.len() >= threads {
+            first.par_iter().map(|e| one(e, false)).collect::<Vec<_>>()
+        } else {
+            first.iter().map(|e| one(e, true)).collect()
+        }
+    };
+    let b_packed = pack_all(&b_first, &batch.b, 1, NR, plan.shift_b);
+    let split = split(batch, plan);
+    let prepack_a = split.col_tasks > 1 || a_first.len() < batch.len();
+    let a_packed = if prepack_a {
+        pack_all(&a_first, &batch.a, 0, MR, plan.shift_a)
+    } else {
+        Vec::new()
+    };
+    let tasks = batch.len() * split.row_tasks * split.col_tasks;
+    let b_saturated: u64 = b_packed.iter().map(|p| p.saturated).sum();
+    let a_saturated: u64 = a_packed.iter().map(|p| p.saturated).sum();
+    let out_saturated: u64 = (0..tasks)
+        .into_par_iter()
+        .map(|t| {
+            let e = t / (split.row_tasks * split.col_tasks);
+            let rt = t / split.col_tasks % split.row_tasks;
+            let ct = t % split.col_tasks;
+            let task = Task {
+                batch,
+                plan,
+                kernel,
+                writer,
+                entry: e,
+                rows: rt * split.rows_per_task..((rt + 1) * split.rows_per_task),
+                cols: ct * split.cols_per_task..((ct + 1) * split.cols_per_task),
+                b: &b_packed[b_slot[e]],
+            };
+            if prepack_a {
+                task.run(&a_packed[a_slot[e]], 0)
+            } else {
+                A_SCRATCH.with(|cell| {
+                    let mut a = cell.borrow_mut();
+                    let rounding = operand_rounding(cfg, e, 0);
+                    let lines = a_lines(&batch.a[e], rounding);
+                    let first = task.rows.start * MR;
+                    let count = (task.rows.end * MR).min(batch.m) - first;
+                    pack(&lines, first, count, MR, plan, plan.shift_a, false, &mut a);
+                    task.run(&a, task.rows.start) + a.saturated
+                })
+            }
+        })
+        .sum();
+    a_saturated + b_saturated + out_saturated
+}
+
+/// One rectangle of one entry's output, in panels.
+struct Task<'a, 'b> {
+    batch: &'a Batch<'b>,
+    plan: &'a Plan,
+    kernel: Kernel,
+    writer: &'a Writer,
+    entry: usize,
+    rows: core::ops::Range<usize>,
+    cols: core::ops::Range<usize>,
+    b: &'a Panels,
+}
+
+impl Task<'_, '_> {
+    /// Computes the task's tiles; `a` holds its A panels from panel index `a_first` on.
+    fn run(&self, a: &Panels, a_first: usize) -> u64 {
+        let (m, n) = (self.batch.m, self.batch.n);
+        let out_base = self.entry * m * n;
+        let mut scratch = TileScratch::default();
+        let mut saturated = 0u64;
+        for jp in self.cols.start..self.cols.end.min(self.b.count) {
+            let bp = self.b.panel(jp);
+            let c0 = jp * NR;
+            let cn = NR.min(n - c0);
+            for ip in self.rows.start..self.rows.end.min(m.div_ceil(MR)) {
+                let ap = a.panel(ip - a_first);
+                let r0 = ip * MR;
+                let rn = MR.min(m - r0);
+                let value = compute(self.kernel, self.plan, &ap, &bp, &mut scratch);
+                for i in 0..rn {
+                    let row = out_base + (r0 + i) * n + c0;
+                    for j in 0..cn {
+                        let (acc, exp) = match &value {
+                            TileValue::Exact { acc, exp_a, exp_b } => {
+                                (acc[i * NR + j], exp_a[i] + exp_b[j])
+                            }
+                            TileValue::Dyadic(d) => (d[i * NR + j].mant, d[i * NR + j].exp),
+                        };
+                        let (acc, exp) = match &self.batch.bias {
+                            Some(bias) => add_bias(acc, exp, bias[c0 + j]),
+                            None => (acc, exp),
+                        };
+                        // SAFETY: (entry, r0 + i, c0 + j) is inside the output and belongs to
+                        // this tile only.
+                        saturated += unsafe { self.writer.put(row + j, acc, exp) } as u64;
+                    }
+                }
+            }
+        }
+        crate::stats::record(&scratch.counts);
+        saturated
+    }
+}

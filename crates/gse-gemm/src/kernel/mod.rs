@@ -1,0 +1,90 @@
+//! Micro-kernels: an `MR x NR` tile of exact i32 dot products over pre-aligned i16 panels, and
+//! the flush that adds such a tile, shifted per element, into the i64 accumulators.
+//!
+//! Panel layout (see `pack.rs`): for each pair of K indices `(2t, 2t+1)`, the A panel holds
+//! `MR` pairs `(a[i][2t], a[i][2t+1])` and the B panel `NR` pairs `(b[2t][j], b[2t+1][j])`, so
+//! one `vpmaddwd` of a broadcast A pair with a B vector gives 8 columns' two-term sums in i32.
+//!
+//! Both kernels compute the same exact integers (the bounds in `bounds.rs` exclude overflow),
+//! so their results are bit-identical by construction; the tests check it anyway.
+
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+mod portable;
+
+/// Rows of a micro-tile (A panel width).
+pub(crate) const MR: usize = 6;
+/// Columns of a micro-tile (B panel width): two AVX2 vectors of 8 i32.
+pub(crate) const NR: usize = 16;
+
+/// An `MR x NR` tile of i32, row-major.
+pub(crate) type Tile32 = [i32; MR * NR];
+/// An `MR x NR` tile of i64, row-major.
+pub(crate) type Tile64 = [i64; MR * NR];
+
+/// Which micro-kernel implementation runs. Hidden from the docs: for tests and benchmarks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Kernel {
+    /// Plain Rust, any target.
+    Portable,
+    /// `std::arch` AVX2 intrinsics (x86_64 with AVX2 detected at run time).
+    Avx2,
+}
+
+impl Kernel {
+    /// The fastest kernel this machine runs.
+    pub fn detect() -> Self {
+        if Kernel::Avx2.is_available() {
+            Kernel::Avx2
+        } else {
+            Kernel::Portable
+        }
+    }
+
+    /// Whether this machine can run the kernel.
+    pub fn is_available(self) -> bool {
+        match self {
+            Kernel::Portable => true,
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx2 => std::arch::is_x86_feature_detected!("avx2"),
+            #[cfg(not(target_arch = "x86_64"))]
+            Kernel::Avx2 => false,
+        }
+    }
+
+    /// `self` if available, else the portable kernel: the only way a `Kernel` reaches the
+    /// dispatch below, which is what makes its `unsafe` calls sound.
+    pub(crate) fn resolve(self) -> Self {
+        if self.is_available() {
+            self
+        } else {
+            Kernel::Portable
+        }
+    }
+
+    /// `out[i][j] = sum over kpairs t of a[t][i] . b[t][j]` (two-term i16 dot products).
+    #[inline]
+    pub(crate) fn dot(self, kpairs: usize, a: &[i16], b: &[i16], out: &mut Tile32) {
+        let (a, b) = (&a[..kpairs * 2 * MR], &b[..kpairs * 2 * NR]);
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `resolve` only yields `Avx2` when AVX2 was detected; the slices above
+            // cover every element the kernel reads.
+            Kernel::Avx2 => unsafe { avx2::dot(kpairs, a.as_ptr(), b.as_ptr(), out) },
+            _ => portable::dot(kpairs, a, b, out),
+        }
+    }
+
+    /// `acc[i][j] += d[i][j] << (ea[i] + eb[j])`; shifts are in `0..=62` and the sums fit
+    /// (the i64 bound of `bounds.rs`).
+    #[inline]
+    pub(crate) fn flush(self, acc: &mut Tile64, d: &Tile32, ea: &[i32], eb: &[i32]) {
+        let (ea, eb) = (&ea[..MR], &eb[..NR]);
+        match self {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: as in `dot`; the arrays have fixed sizes checked by the types.
+            Kernel::Avx2 => unsafe { avx2::flush(acc, d, ea.as_ptr(), eb.as_ptr()) },
+            _ => portable::flush(acc, d, ea, eb),
+        }
+    }
+}

@@ -1,0 +1,209 @@
+//! Rounding exact results to the output format, and writing them into the output blocks.
+//!
+//! Every result reaches this module as `acc * 2^exp` with `|acc| < 2^63`: exact for the
+//! shifted-accumulator paths, a 62-bit round-to-odd [`Dyadic`] for the dyadic path and for
+//! biases that do not fit the accumulator. Rounding that once more, nearest-even, to at most
+//! 25 bits is then correctly rounded (round-to-odd keeps the sticky information).
+
+use gse::{Dyadic, GseBlocks, GseFormat, Mantissas, SCALE_MAX, SCALE_MIN};
+
+/// `acc * 2^exp` as a one-element group of a format with `p` magnitude bits: `(scale, mantissa)`
+/// exactly as [`gse::quantize_group`] gives it, and whether it saturated.
+#[inline]
+pub(crate) fn round_one(acc: i64, exp: i32, p: u32) -> (i32, i32, bool) {
+    if acc == 0 {
+        return (SCALE_MIN, 0, false);
+    }
+    let max = (1i64 << p) - 1;
+    let top = exp + (64 - acc.unsigned_abs().leading_zeros() as i32);
+    if top > SCALE_MAX {
+        // |value| >= 2^128 exceeds every format's largest magnitude.
+        return (SCALE_MAX, if acc < 0 { -max } else { max } as i32, true);
+    }
+    let mut scale = top.max(SCALE_MIN);
+    loop {
+        let q = shift_nearest(acc, scale - p as i32 - exp);
+        if q.abs() <= max {
+            return (scale, q as i32, false);
+        }
+        if scale == SCALE_MAX {
+            return (scale, q.clamp(-max, max) as i32, true);
+        }
+        scale += 1;
+    }
+}
+
+/// `acc * 2^-d`, nearest with ties to even. `d < 0` only happens when the result still fits
+/// (`scale >= top`), so the left shift is exact.
+#[inline(always)]
+fn shift_nearest(acc: i64, d: i32) -> i64 {
+    if d <= 0 {
+        return acc << (-d).min(63);
+    }
+    if d >= 64 {
+        return 0; // |acc| <= 2^63 <= 2^(d-1): below half a quantum
+    }
+    let d = d as u32;
+    let mag = acc.unsigned_abs();
+    // mag <= 2^63 and the addend < 2^63: no u64 overflow.
+    let r = ((mag + (1u64 << (d - 1)) - 1 + ((mag >> d) & 1)) >> d) as i64;
+    if acc < 0 { -r } else { r }
+}
+
+/// `acc * 2^exp + bias`, as an i64 at a common exponent when both fit in 62 bits, else as a
+/// dyadic rounded to odd (still correctly rounded by [`round_one`]).
+#[inline]
+pub(crate) fn add_bias(acc: i64, exp: i32, bias: Dyadic) -> (i64, i32) {
+    if bias.mant == 0 {
+        return (acc, exp);
+    }
+    if acc == 0 {
+        return (bias.mant, bias.exp);
+    }
+    let e = exp.min(bias.exp);
+    let (ua, ub) = (exp - e, bias.exp - e);
+    let bits = |v: i64| 64 - v.unsigned_abs().leading_zeros() as i32;
+    if bits(acc) + ua <= 62 && bits(bias.mant) + ub <= 62 {
+        return ((acc << ua) + (bias.mant << ub), e);
+    }
+    let sum = Dyadic::new(acc, exp).add(bias);
+    (sum.mant, sum.exp)
+}
+
+/// Where results go. Direct writers round each element as it is produced (one-element-group
+/// formats whose mantissas have their own bytes); others stage exact values and round groups
+/// once every element is known.
+pub(crate) enum Writer {
+    Direct {
+        mant: DirectMant,
+        scales: *mut u8,
+        p: u32,
+    },
+    Staged(*mut Dyadic),
+}
+
+pub(crate) enum DirectMant {
+    I8(*mut i8),
+    I16(*mut i16),
+    I32(*mut i32),
+}
+
+// SAFETY: the pointers target buffers owned by the caller of `Writer::new`/`staged`, alive for
+// the whole parallel phase; every element index is written by exactly one tile (the driver
+// partitions the output), so concurrent `put`s never touch the same bytes.
+unsafe impl Send for Writer {}
+unsafe impl Sync for Writer {}
+
+impl Writer {
+    /// A direct writer into `out` when its format allows, else `None`.
+    pub fn direct(out: &mut GseBlocks) -> Option<Self> {
+        let format = out.format();
+        if format.group_size() != 1 {
+            return None;
+        }
+        let p = format.magnitude_bits();
+        let scales = out.scale_bytes_mut().as_mut_ptr();
+        let mant = match out.mantissas_mut() {
+            Mantissas::I8(v) => DirectMant::I8(v.as_mut_ptr()),
+            Mantissas::I16(v) => DirectMant::I16(v.as_mut_ptr()),
+            Mantissas::I32(v) => DirectMant::I32(v.as_mut_ptr()),
+            Mantissas::Nibble(_) => return None, // two elements share a byte
+        };
+        Some(Writer::Direct { mant, scales, p })
+    }
+
+    /// A staging writer into `stage` (one dyadic per output element).
+    pub fn staged(stage: &mut [Dyadic]) -> Self {
+        Writer::Staged(stage.as_mut_ptr())
+    }
+
+    /// Stores element `idx = acc * 2^exp`; returns whether it saturated.
+    ///
+    /// # Safety
+    /// `idx` must be inside the output and written by no other concurrent call.
+    #[inline]
+    pub unsafe fn put(&self, idx: usize, acc: i64, exp: i32) -> bool {
+        match self {
+            Writer::Direct { mant, scales, p } => {
+                let (scale, m, sat) = round_one(acc, exp, *p);
+                // SAFETY: per the contract; scale fits a byte, m the container (|m| <= 2^p - 1).
+                unsafe {
+                    *scales.add(idx) = (scale + gse::SCALE_BIAS) as u8;
+                    match mant {
+                        DirectMant::I8(v) => *v.add(idx) = m as i8,
+                        DirectMant::I16(v) => *v.add(idx) = m as i16,
+                        DirectMant::I32(v) => *v.add(idx) = m,
+                    }
+                }
+                sat
+            }
+            Writer::Staged(stage) => {
+                // SAFETY: per the contract.
+                unsafe { *stage.add(idx) = Dyadic::new(acc, exp) };
+                false
+            }
+        }
+    }
+}
+
+/// Rounds staged exact values group by group into `out` (nearest-even); returns saturations.
+pub(crate) fn encode_staged(stage: &[Dyadic], out: &mut GseBlocks) -> u64 {
+    let format: GseFormat = out.format();
+    let mut buf = vec![0i32; format.group_size()];
+    let mut saturated = 0u64;
+    for (g, chunk) in stage.chunks(format.group_size()).enumerate() {
+        let (scale, sat) =
+            gse::quantize_group(format, chunk, gse::Rounding::NearestEven, 0, &mut buf);
+        saturated += sat as u64;
+        out.write_group(g, scale, &buf[..chunk.len()]);
+    }
+    saturated
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gse::{Rounding, SplitMix64, quantize_group};
+
+    #[test]
+    fn round_one_matches_quantize_group() {
+        let mut rng = SplitMix64::new(3);
+        for case in 0..200_000u64 {
+            let bits = 1 + rng.below(63) as u32;
+            let mut acc = (rng.next_u64() >> (64 - bits)) as i64;
+            if case % 2 == 0 {
+                acc = -acc;
+            }
+            let exp = rng.below(560) as i32 - 300;
+            if acc != 0 && exp + bits as i32 > 160 {
+                // Far beyond 2^128 gse's own rounding can wrap (i64::MIN.abs()); the policy
+                // is saturation, checked below.
+                let (scale, m, sat) = round_one(acc, exp, 15);
+                assert_eq!((scale, m.abs(), sat), (SCALE_MAX, (1 << 15) - 1, true));
+                continue;
+            }
+            for format in [GseFormat::STREAM16, GseFormat::EXACT, GseFormat::new(8, 1).unwrap()] {
+                let mut want = [0];
+                let (scale, sat) = quantize_group(
+                    format,
+                    &[Dyadic::new(acc, exp)],
+                    Rounding::NearestEven,
+                    0,
+                    &mut want,
+                );
+                let got = round_one(acc, exp, format.magnitude_bits());
+                assert_eq!(got, (scale, want[0], sat > 0), "{acc} * 2^{exp} to {format}");
+            }
+        }
+    }
+
+    #[test]
+    fn bias_is_added_exactly_or_rounded_to_odd() {
+        assert_eq!(add_bias(3, -2, Dyadic::new(1, 0)), (7, -2));
+        assert_eq!(add_bias(0, -2, Dyadic::new(5, 3)), (5, 3));
+        let (m, e) = add_bias(1 << 60, 0, Dyadic::new(1, -100));
+        let exact = Dyadic::new(1 << 60, 0).add(Dyadic::new(1, -100));
+        assert_eq!((m, e), (exact.mant, exact.exp));
+        assert_eq!(m & 1, 1, "sticky bit kept");
+    }
+}

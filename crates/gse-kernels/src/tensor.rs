@@ -1,0 +1,154 @@
+//! [`GseTensor`]: shared GSE storage seen through a [`Layout`].
+
+use std::sync::Arc;
+
+use gse::{Dyadic, GseBlocks, GseFormat, Rounding, SpecialCounts, SpecialPolicy, SpecialValueError};
+
+use crate::layout::{AxisSlice, Layout};
+use crate::produce::produce;
+
+/// An n-dimensional tensor of GSE values. Cloning shares the storage; views share it too.
+#[derive(Clone, Debug)]
+pub struct GseTensor {
+    blocks: Arc<GseBlocks>,
+    layout: Layout,
+}
+
+impl GseTensor {
+    /// A view of `blocks` through `layout`; every index the layout can produce must be in range.
+    pub fn new(blocks: Arc<GseBlocks>, layout: Layout) -> Self {
+        Self { blocks, layout }
+    }
+
+    /// Contiguous row-major tensor over all of `blocks`.
+    pub fn from_blocks(blocks: GseBlocks, shape: &[usize]) -> Self {
+        debug_assert_eq!(blocks.len(), shape.iter().product::<usize>());
+        Self {
+            blocks: Arc::new(blocks),
+            layout: Layout::contiguous(shape),
+        }
+    }
+
+    /// Encodes row-major f32 values (special values per `policy`).
+    pub fn from_f32(
+        values: &[f32],
+        shape: &[usize],
+        format: GseFormat,
+        rounding: Rounding,
+        policy: SpecialPolicy,
+    ) -> Result<(Self, SpecialCounts), SpecialValueError> {
+        let (blocks, counts) = gse::encode_f32(format, values, rounding, policy)?;
+        Ok((Self::from_blocks(blocks, shape), counts))
+    }
+
+    /// Logical elements in row-major order as f32.
+    pub fn to_f32(&self) -> Vec<f32> {
+        self.to_dyadics()
+            .into_iter()
+            .map(|d| f32::from_bits(gse::f32_bits::dyadic_to_f32_bits(d)))
+            .collect()
+    }
+
+    /// Logical elements in row-major order.
+    pub fn to_dyadics(&self) -> Vec<Dyadic> {
+        let mut idx = vec![0usize; self.num_elements()];
+        self.layout.fill_indices(0, &mut idx);
+        idx.into_iter().map(|p| self.blocks.get(p)).collect()
+    }
+
+    pub fn shape(&self) -> &[usize] {
+        self.layout.shape()
+    }
+
+    pub fn rank(&self) -> usize {
+        self.layout.rank()
+    }
+
+    pub fn num_elements(&self) -> usize {
+        self.layout.num_elements()
+    }
+
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    pub fn blocks(&self) -> &Arc<GseBlocks> {
+        &self.blocks
+    }
+
+    pub fn format(&self) -> GseFormat {
+        self.blocks.format()
+    }
+
+    /// Whether the storage is this tensor's alone (so it may be written in place).
+    pub fn is_unique(&self) -> bool {
+        Arc::strong_count(&self.blocks) == 1
+    }
+
+    /// Storage element `p` (an index produced by the layout).
+    #[inline]
+    pub fn storage_value(&self, p: usize) -> Dyadic {
+        self.blocks.get(p)
+    }
+
+    fn with_layout(&self, layout: Layout) -> Self {
+        Self {
+            blocks: self.blocks.clone(),
+            layout,
+        }
+    }
+
+    pub fn permute(&self, axes: &[usize]) -> Self {
+        self.with_layout(self.layout.permute(axes))
+    }
+
+    pub fn swap_dims(&self, a: usize, b: usize) -> Self {
+        self.with_layout(self.layout.swap_dims(a, b))
+    }
+
+    pub fn flip(&self, axes: &[usize]) -> Self {
+        self.with_layout(self.layout.flip(axes))
+    }
+
+    pub fn slice(&self, slices: &[AxisSlice]) -> Self {
+        self.with_layout(self.layout.slice(slices))
+    }
+
+    pub fn expand(&self, shape: &[usize]) -> Self {
+        self.with_layout(self.layout.expand(shape))
+    }
+
+    /// A view under `shape` when the layout allows, else a contiguous copy. The copy keeps the
+    /// format; for formats with groups larger than 1 it re-forms the groups (and so rounds).
+    pub fn reshape(&self, shape: &[usize]) -> Self {
+        match self.layout.reshape(shape) {
+            Some(layout) => self.with_layout(layout),
+            None => {
+                let copy = self.to_contiguous(self.format(), Rounding::NearestEven);
+                copy.with_layout(Layout::contiguous(shape))
+            }
+        }
+    }
+
+    /// This tensor's values in a fresh contiguous tensor of `format`. A contiguous tensor
+    /// already in `format` and starting at a group boundary is returned as is.
+    pub fn to_contiguous(&self, format: GseFormat, rounding: Rounding) -> Self {
+        if format == self.format()
+            && self.layout.is_contiguous()
+            && self.layout.offset() % format.group_size() == 0
+            && (self.layout.offset() + self.num_elements() == self.blocks.len()
+                || self.num_elements() % format.group_size() == 0)
+        {
+            return self.clone();
+        }
+        let (layout, blocks) = (&self.layout, &self.blocks);
+        let mut idx = Vec::new();
+        produce(self.shape(), format, rounding, move |start, out| {
+            idx.resize(out.len(), 0);
+            layout.fill_indices(start, &mut idx);
+            for (o, &p) in out.iter_mut().zip(&idx) {
+                *o = blocks.get(p);
+            }
+        })
+    }
+}
