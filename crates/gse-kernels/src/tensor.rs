@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use gse::{Dyadic, GseBlocks, GseFormat, Rounding, SpecialCounts, SpecialPolicy, SpecialValueError};
+use gse::{
+    Dyadic, GseBlocks, GseFormat, Rounding, SpecialCounts, SpecialPolicy, SpecialValueError,
+};
 
 use crate::layout::{AxisSlice, Layout};
 use crate::produce::produce;
@@ -43,10 +45,23 @@ impl GseTensor {
 
     /// Logical elements in row-major order as f32.
     pub fn to_f32(&self) -> Vec<f32> {
-        self.to_dyadics()
-            .into_iter()
-            .map(|d| f32::from_bits(gse::f32_bits::dyadic_to_f32_bits(d)))
-            .collect()
+        use rayon::prelude::*;
+        const CHUNK: usize = 4096;
+        let mut out = vec![0f32; self.num_elements()];
+        out.par_chunks_mut(CHUNK)
+            .enumerate()
+            .for_each(|(c, chunk)| {
+                let mut idx = vec![0usize; chunk.len()];
+                self.layout.fill_indices(c * CHUNK, &mut idx);
+                for (o, &p) in chunk.iter_mut().zip(&idx) {
+                    let bits = gse::f32_bits::small_to_f32_bits(
+                        self.blocks.mantissa(p),
+                        self.blocks.lsb_of(p),
+                    );
+                    *o = f32::from_bits(bits);
+                }
+            });
+        out
     }
 
     /// Logical elements in row-major order.
@@ -135,9 +150,9 @@ impl GseTensor {
     pub fn to_contiguous(&self, format: GseFormat, rounding: Rounding) -> Self {
         if format == self.format()
             && self.layout.is_contiguous()
-            && self.layout.offset() % format.group_size() == 0
+            && self.layout.offset().is_multiple_of(format.group_size())
             && (self.layout.offset() + self.num_elements() == self.blocks.len()
-                || self.num_elements() % format.group_size() == 0)
+                || self.num_elements().is_multiple_of(format.group_size()))
         {
             return self.clone();
         }

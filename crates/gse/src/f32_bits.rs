@@ -234,3 +234,44 @@ mod ieee_tests {
         assert_eq!(classify_f64(0x4009_21fb_5444_2d18), F32Class::Finite(Dyadic::new(0x0019_21fb_5444_2d18, -51)));
     }
 }
+
+/// `mant * 2^lsb` as f32 bits for the values GSE stores (`|mant| < 2^24`): exact with one
+/// shift whenever the result is a normal f32, which is every stored value except those below
+/// `2^-126` (they take the general rounding path).
+#[inline]
+pub fn small_to_f32_bits(mant: i32, lsb: i32) -> u32 {
+    if mant == 0 {
+        return 0;
+    }
+    let mag = mant.unsigned_abs();
+    let len = 32 - mag.leading_zeros() as i32;
+    let exponent = lsb + len - 1;
+    if len > 24 || !(-126..=127).contains(&exponent) {
+        return dyadic_to_f32_bits(Dyadic::new(mant as i64, lsb));
+    }
+    let sign = if mant < 0 { SIGN } else { 0 };
+    let fraction = (mag << (24 - len)) & FRAC_MASK;
+    sign | (((exponent + 127) as u32) << 23) | fraction
+}
+
+#[cfg(test)]
+mod small_tests {
+    use super::*;
+
+    #[test]
+    fn small_path_matches_general_path() {
+        let mut x = 12345u64;
+        for _ in 0..100_000 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let mant = ((x >> 33) as i32) >> (x % 20) as u32;
+            let lsb = ((x >> 8) % 300) as i32 - 170;
+            if mant.unsigned_abs() < 1 << 24 {
+                assert_eq!(
+                    small_to_f32_bits(mant, lsb),
+                    dyadic_to_f32_bits(Dyadic::new(mant as i64, lsb)),
+                    "{mant} {lsb}"
+                );
+            }
+        }
+    }
+}

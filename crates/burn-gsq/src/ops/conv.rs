@@ -1,24 +1,32 @@
 //! Convolutions, 2-D and 3-D, plain and transposed, as integer products.
 //!
-//! Both kinds are computed in *gather form*: an output element is the sum, over the kernel taps
-//! that reach it, of the dot product of a weight vector and an input vector along the input
-//! channels of its group. Those dot products are GSE-GEMM products: both operands are quantized
-//! to the policy's `matmul_operand` format in groups along the channel (reduction) axis, each
-//! group's mantissa products are summed exactly in an `i64`, and the group sums are accumulated
-//! as 62-bit dyadics (rounded to odd) in a fixed order. The result is rounded once, to the
-//! policy's stream format.
+//! The products go through the GSE GEMM (`gse_gemm::matmul_batched`) when the policy's
+//! `matmul_operand` format has groups (the default INT8/g32): operands are re-quantized to it in
+//! groups along the reduction axis inside the GEMM and multiplied exactly in integers.
+//! - Convolution: im2col. Per (batch, group) entry, `W_g [C_out/g x K]` times the column matrix
+//!   `[K x P_out]`, `K = (c, kd, kh, kw)` as in the weight's layout; the stacked results are the
+//!   output `[B, C_out, P_out]` as they stand. The column matrix is an exact copy of the input
+//!   (EXACT format), so only the GEMM's operand quantization rounds.
+//! - Transposed convolution: per entry `W_g^T [(C_out/g * KV) x C_in/g]` times the input
+//!   `[C_in/g x P_in]` (both views of the tensors, no copy), then a col2im *gather*: each output
+//!   sums the taps that reach it.
 //!
-//! With a group size of 1 (the exact preset's `EXACT` format) every product is its own group and
-//! quantizing a stream value is the identity, so the sum is the exact sum of the exact products
-//! up to the 62-bit accumulation: integer-emulated f32 with a single final rounding.
+//! With one-value groups (the exact preset's `EXACT` format) the products take an exact path in
+//! gather form: each output sums, over the kernel taps that reach it, the dot product of a
+//! weight vector and an input vector along the input channels of its group; products are exact
+//! and accumulated as 62-bit dyadics (rounded to odd) in a fixed order, then rounded once —
+//! integer-emulated f32 with a single final rounding. This path quantizes its operands itself
+//! ([`Operands`]), so it also serves grouped formats (used by the tests as a reference).
 //!
-//! Gather form (rather than im2col + `gse_gemm::matmul`) keeps each input value quantized once,
-//! needs no column buffer, and serves transposed convolutions without a scatter; every output
-//! is independent, so results do not depend on the thread count.
+//! Intermediates that precede a last addition (the GEMM result before the bias, the columns
+//! before col2im) are kept in `EXACT` (25 bits), far below the output's own rounding. Every
+//! output element is computed independently in a fixed order, so results do not depend on the
+//! thread count.
 
 use burn_backend::ops::{ConvOptions, ConvTransposeOptions};
 use gse::{Dyadic, GseFormat, Rounding};
-use gse_kernels::generate;
+use gse_gemm::{GemmConfig, MatRef};
+use gse_kernels::{GseTensor, generate};
 use rayon::prelude::*;
 
 use crate::GsqTensor;
@@ -285,6 +293,77 @@ fn bias_values(bias: Option<&GsqTensor>, c_out: usize, op: &str) -> Option<Vec<D
     })
 }
 
+/// A grouped convolution problem, both kinds: shapes, options, bias, and the policy's formats.
+struct Problem<'a> {
+    x: &'a GsqTensor,
+    weight: &'a GsqTensor,
+    bias: Option<Vec<Dyadic>>,
+    geo: Geometry,
+    p: Params,
+    c_in: usize,
+    c_out: usize,
+    rank: usize,
+}
+
+impl Problem<'_> {
+    fn gemm_config(&self, out_format: GseFormat) -> GemmConfig {
+        let policy = self.x.policy();
+        GemmConfig {
+            operand_format: policy.matmul_operand,
+            out_format,
+            rounding: policy.rounding,
+        }
+    }
+
+    /// Whether the products go through the GEMM (grouped operand format, non-empty problem).
+    fn use_gemm(&self) -> bool {
+        let g = &self.geo;
+        self.x.policy().matmul_operand.group_size() > 1
+            && g.c_in_g * g.kernel_len() * g.c_out_g * g.batch * g.input_len() * g.output_len() > 0
+    }
+
+    fn out_shape(&self) -> Vec<usize> {
+        join_dims(self.geo.batch, self.c_out, self.geo.output, self.rank)
+    }
+
+    /// The output from `value(b, oc, pos)` (before the bias), bias added, rounded once.
+    fn finish<F>(&self, value: F) -> GsqTensor
+    where
+        F: Fn(usize, usize, usize) -> Dyadic + Sync,
+    {
+        let (p_out, c_out) = (self.geo.output_len(), self.c_out);
+        let (fmt, rounding) = self.x.out();
+        let bias = self.bias.as_deref();
+        self.x.derive(generate(&self.out_shape(), fmt, rounding, |i| {
+            let (pos, oc, b) = (i % p_out, (i / p_out) % c_out, i / (p_out * c_out));
+            let acc = value(b, oc, pos);
+            bias.map_or(acc, |bv| acc.add(bv[oc]))
+        }))
+    }
+}
+
+/// A contiguous tensor with `t`'s values, exactly: `t` itself, or a copy in `EXACT` (which holds
+/// every GSE value) when `t` is a strided view.
+fn dense(t: &GseTensor) -> GseTensor {
+    if t.layout().is_contiguous() {
+        t.clone()
+    } else {
+        t.to_contiguous(GseFormat::EXACT, Rounding::NearestEven)
+    }
+}
+
+/// A row-major `rows x cols` view of contiguous `t`, starting `start` elements in.
+fn view(t: &GseTensor, start: usize, rows: usize, cols: usize) -> MatRef<'_> {
+    MatRef {
+        blocks: t.blocks(),
+        offset: t.layout().offset() + start,
+        row_stride: cols as isize,
+        col_stride: 1,
+        rows,
+        cols,
+    }
+}
+
 fn conv(
     x: &GsqTensor,
     weight: &GsqTensor,
@@ -306,32 +385,63 @@ fn conv(
     });
     let geo = Geometry { batch, groups, c_in_g, c_out_g: c_out / groups, input, kernel, output };
     let bias = bias_values(bias, c_out, op);
-    let format = x.policy().matmul_operand;
-    let xs = geo.input_operands(&x.values(), c_in, format);
-    let kv = geo.kernel_len();
-    // Weight vectors: one per (output channel, tap), along the group's input channels.
-    let w = weight.values();
-    let ws = Operands::quantize(c_out * kv, c_in_g, format, |v, j| w[((v / kv) * c_in_g + j) * kv + v % kv]);
+    let problem = Problem { x, weight, bias, geo, p, c_in, c_out, rank };
+    if problem.use_gemm() { conv_gemm(&problem) } else { conv_exact(&problem) }
+}
 
-    let (p_in, p_out) = (geo.input_len(), geo.output_len());
-    let value = |i: usize| {
-        let pos = i % p_out;
-        let bo = i / p_out;
-        let (b, oc) = (bo / c_out, bo % c_out);
+/// Gather-form convolution with exact products (see the module docs).
+fn conv_exact(pr: &Problem) -> GsqTensor {
+    let (geo, p) = (&pr.geo, &pr.p);
+    let format = pr.x.policy().matmul_operand;
+    let xs = geo.input_operands(&pr.x.values(), pr.c_in, format);
+    let (kv, c_in_g) = (geo.kernel_len(), geo.c_in_g);
+    // Weight vectors: one per (output channel, tap), along the group's input channels.
+    let w = pr.weight.values();
+    let ws = Operands::quantize(pr.c_out * kv, c_in_g, format, |v, j| w[((v / kv) * c_in_g + j) * kv + v % kv]);
+    let p_in = geo.input_len();
+    pr.finish(|b, oc, pos| {
         let o = unflat3(pos, geo.output);
-        let xbase = (b * groups + oc / geo.c_out_g) * p_in;
+        let xbase = (b * geo.groups + oc / geo.c_out_g) * p_in;
         let mut acc = Dyadic::ZERO;
         for k in 0..kv {
-            let kk = unflat3(k, geo.kernel);
-            if let Some(at) = conv_source(o, kk, &p, geo.input) {
+            if let Some(at) = conv_source(o, unflat3(k, geo.kernel), p, geo.input) {
                 acc = ws.dot_into(oc * kv + k, &xs, xbase + flat3(at, geo.input), acc);
             }
         }
-        bias.as_ref().map_or(acc, |bv| acc.add(bv[oc]))
-    };
-    let shape = join_dims(batch, c_out, output, rank);
-    let (fmt, rounding) = x.out();
-    x.derive(generate(&shape, fmt, rounding, value))
+        acc
+    })
+}
+
+/// im2col + GEMM convolution (see the module docs).
+fn conv_gemm(pr: &Problem) -> GsqTensor {
+    let (geo, p) = (&pr.geo, &pr.p);
+    let (kv, c_in_g, groups) = (geo.kernel_len(), geo.c_in_g, geo.groups);
+    let (p_in, p_out) = (geo.input_len(), geo.output_len());
+    let k_len = c_in_g * kv;
+    let entries = geo.batch * groups;
+    // Columns [B, G, K, P_out], K = (channel, tap): exact copies of the input, zero in padding.
+    let xv = pr.x.values();
+    let cols = generate(&[entries * k_len * p_out], GseFormat::EXACT, Rounding::NearestEven, |i| {
+        let (pos, row, e) = (i % p_out, (i / p_out) % k_len, i / (p_out * k_len));
+        let (b, g) = (e / groups, e % groups);
+        let (c, k) = (row / kv, row % kv);
+        conv_source(unflat3(pos, geo.output), unflat3(k, geo.kernel), p, geo.input)
+            .map_or(Dyadic::ZERO, |at| xv[(b * pr.c_in + g * c_in_g + c) * p_in + flat3(at, geo.input)])
+    });
+    let w = dense(&pr.weight.tensor);
+    let a: Vec<MatRef> = (0..entries)
+        .map(|e| view(&w, (e % groups) * geo.c_out_g * k_len, geo.c_out_g, k_len))
+        .collect();
+    let b: Vec<MatRef> = (0..entries).map(|e| view(&cols, e * k_len * p_out, k_len, p_out)).collect();
+    // Entry (b, g) is rows g * C_out/g.. of batch b: the stack is the output as it stands.
+    if pr.bias.is_none() {
+        let (fmt, _) = pr.x.out();
+        let blocks = gse_gemm::matmul_batched(&a, &b, &pr.gemm_config(fmt));
+        return pr.x.derive(GseTensor::from_blocks(blocks, &pr.out_shape()));
+    }
+    let product = gse_gemm::matmul_batched(&a, &b, &pr.gemm_config(GseFormat::EXACT));
+    let c_out = pr.c_out;
+    pr.finish(|b, oc, pos| product.get((b * c_out + oc) * p_out + pos))
 }
 
 /// The input position that kernel tap `k` of output position `o` reads, if inside the input.
@@ -386,38 +496,67 @@ fn conv_transpose(
         );
     }
     let output: [usize; 3] = core::array::from_fn(|a| conv_transpose_out_len(input[a], kernel[a], &p, a, op));
-    let c_in_g = c_in / groups;
     let c_out = c_out_g * groups;
-    let geo = Geometry { batch, groups, c_in_g, c_out_g, input, kernel, output };
+    let geo = Geometry { batch, groups, c_in_g: c_in / groups, c_out_g, input, kernel, output };
     let bias = bias_values(bias, c_out, op);
-    let format = x.policy().matmul_operand;
-    let xs = geo.input_operands(&x.values(), c_in, format);
-    let kv = geo.kernel_len();
+    let problem = Problem { x, weight, bias, geo, p, c_in, c_out, rank };
+    if problem.use_gemm() { conv_transpose_gemm(&problem) } else { conv_transpose_exact(&problem) }
+}
+
+/// Gather-form transposed convolution with exact products (see the module docs).
+fn conv_transpose_exact(pr: &Problem) -> GsqTensor {
+    let (geo, p) = (&pr.geo, &pr.p);
+    let format = pr.x.policy().matmul_operand;
+    let xs = geo.input_operands(&pr.x.values(), pr.c_in, format);
+    let (kv, c_in_g, c_out_g) = (geo.kernel_len(), geo.c_in_g, geo.c_out_g);
     // Weight vectors: one per (output channel, tap), along the group's input channels.
-    let w = weight.values();
-    let ws = Operands::quantize(c_out * kv, c_in_g, format, |v, j| {
+    let w = pr.weight.values();
+    let ws = Operands::quantize(pr.c_out * kv, c_in_g, format, |v, j| {
         let (oc, k) = (v / kv, v % kv);
         let (g, ocl) = (oc / c_out_g, oc % c_out_g);
         w[((g * c_in_g + j) * c_out_g + ocl) * kv + k]
     });
-
-    let (p_in, p_out) = (geo.input_len(), geo.output_len());
-    let value = |i: usize| {
-        let pos = i % p_out;
-        let bo = i / p_out;
-        let (b, oc) = (bo / c_out, bo % c_out);
+    let p_in = geo.input_len();
+    pr.finish(|b, oc, pos| {
         let o = unflat3(pos, geo.output);
-        let xbase = (b * groups + oc / c_out_g) * p_in;
+        let xbase = (b * geo.groups + oc / c_out_g) * p_in;
         let mut acc = Dyadic::ZERO;
         for k in 0..kv {
-            let kk = unflat3(k, geo.kernel);
-            if let Some(at) = transpose_source(o, kk, &p, geo.input) {
+            if let Some(at) = transpose_source(o, unflat3(k, geo.kernel), p, geo.input) {
                 acc = ws.dot_into(oc * kv + k, &xs, xbase + flat3(at, geo.input), acc);
             }
         }
-        bias.as_ref().map_or(acc, |bv| acc.add(bv[oc]))
-    };
-    let shape = join_dims(batch, c_out, output, rank);
-    let (fmt, rounding) = x.out();
-    x.derive(generate(&shape, fmt, rounding, value))
+        acc
+    })
+}
+
+/// GEMM + col2im-gather transposed convolution (see the module docs).
+fn conv_transpose_gemm(pr: &Problem) -> GsqTensor {
+    let (geo, p) = (&pr.geo, &pr.p);
+    let (kv, c_in_g, c_out_g, groups) = (geo.kernel_len(), geo.c_in_g, geo.c_out_g, geo.groups);
+    let p_in = geo.input_len();
+    let m = c_out_g * kv;
+    let entries = geo.batch * groups;
+    let (w, x) = (dense(&pr.weight.tensor), dense(&pr.x.tensor));
+    // Weight [C_in, C_out/g, KV]: group g's rows, transposed to [(C_out/g, KV) x C_in/g].
+    let a: Vec<MatRef> = (0..entries)
+        .map(|e| view(&w, (e % groups) * c_in_g * m, c_in_g, m).t())
+        .collect();
+    let b: Vec<MatRef> = (0..entries)
+        .map(|e| view(&x, ((e / groups) * pr.c_in + (e % groups) * c_in_g) * p_in, c_in_g, p_in))
+        .collect();
+    // Columns [B, G, (C_out/g, KV), P_in]: every tap's contribution from every input position.
+    let cols = gse_gemm::matmul_batched(&a, &b, &pr.gemm_config(GseFormat::EXACT));
+    pr.finish(|b, oc, pos| {
+        let o = unflat3(pos, geo.output);
+        let (g, ocl) = (oc / c_out_g, oc % c_out_g);
+        let base = ((b * groups + g) * m + ocl * kv) * p_in;
+        let mut acc = Dyadic::ZERO;
+        for k in 0..kv {
+            if let Some(at) = transpose_source(o, unflat3(k, geo.kernel), p, geo.input) {
+                acc = acc.add(cols.get(base + k * p_in + flat3(at, geo.input)));
+            }
+        }
+        acc
+    })
 }

@@ -325,7 +325,7 @@ mod tests {
         for den in [1i64, 2, 3, 5, 7, 8, 12, 100, 1024, 1 << 20] {
             for num in [-3 * den - 1, -1, 0, 1, den / 3, den / 2, den - 1, 5 * den + 3] {
                 let (c, s) = cos_sin_turns(num, den);
-                let angle = core::f64::consts::TAU * (num as f64) / (den as f64);
+                let angle = core::f64::consts::TAU * (num.rem_euclid(den) as f64) / (den as f64);
                 assert!((to_f64(c) - angle.cos()).abs() < 1e-15, "cos {num}/{den}");
                 assert!((to_f64(s) - angle.sin()).abs() < 1e-15, "sin {num}/{den}");
             }

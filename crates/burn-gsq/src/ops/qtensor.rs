@@ -261,7 +261,10 @@ fn scale_value(bits: u32, block: usize) -> Dyadic {
 
 /// burn's f32 scale of a GSE group: `2^(scale - (bits - 1))`, exact for every GSE scale.
 fn burn_scale(format: GseFormat, scale: i32) -> f32 {
-    f32::from_bits(dyadic_to_f32_bits(Dyadic::new(1, format.lsb_exponent(scale))))
+    f32::from_bits(dyadic_to_f32_bits(Dyadic::new(
+        1,
+        format.lsb_exponent(scale),
+    )))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -285,7 +288,11 @@ fn physical(layout: &Layout, coord: &[usize]) -> usize {
 }
 
 fn check_index(op: &str, index: i64, dim_size: usize) -> usize {
-    let i = if index < 0 { index + dim_size as i64 } else { index };
+    let i = if index < 0 {
+        index + dim_size as i64
+    } else {
+        index
+    };
     assert!(
         (0..dim_size as i64).contains(&i),
         "burn-gsq: {op}: index {index} is out of bounds for a dimension of size {dim_size}"

@@ -1,6 +1,11 @@
 //! Random tensors from an integer generator: reproducible for a seed, whatever the thread count.
+//!
+//! The generator is per thread: `Gsq::seed` seeds the calling thread's stream, so two threads
+//! (parallel tests, data loaders) never interleave each other's draws. Element `i` of a tensor
+//! takes `random_bits(key, i)` for a key drawn once per tensor, so the values do not depend on
+//! how rayon splits the work.
 
-use std::sync::Mutex;
+use std::cell::RefCell;
 
 use burn_backend::Distribution;
 use burn_std::{FloatDType, Shape};
@@ -11,17 +16,19 @@ use gse_kernels::generate;
 use crate::convert::scalar_to_dyadic;
 use crate::{GsqDevice, GsqTensor};
 
-static RNG: Mutex<Option<SplitMix64>> = Mutex::new(None);
 const DEFAULT_SEED: u64 = 0x6753_515f_7365_6564;
 
+thread_local! {
+    static RNG: RefCell<SplitMix64> = const { RefCell::new(SplitMix64::new(DEFAULT_SEED)) };
+}
+
 pub(crate) fn seed(seed: u64) {
-    *RNG.lock().unwrap_or_else(|e| e.into_inner()) = Some(SplitMix64::new(seed));
+    RNG.with(|rng| *rng.borrow_mut() = SplitMix64::new(seed));
 }
 
 /// A fresh stream key; each element then draws `random_bits(key, index)`.
 fn next_stream() -> u64 {
-    let mut rng = RNG.lock().unwrap_or_else(|e| e.into_inner());
-    rng.get_or_insert_with(|| SplitMix64::new(DEFAULT_SEED)).next_u64()
+    RNG.with(|rng| rng.borrow_mut().next_u64())
 }
 
 /// Uniform in `[0, 1)` with 53 random bits.
