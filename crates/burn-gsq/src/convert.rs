@@ -46,7 +46,11 @@ fn resolve(class: F32Class, policy: SpecialPolicy, what: &str) -> Dyadic {
 /// A scalar argument as an exact value.
 pub(crate) fn scalar_to_dyadic(scalar: Scalar, policy: SpecialPolicy) -> Dyadic {
     match scalar {
-        Scalar::Float(v) => resolve(classify_ieee(v.to_bits(), IeeeFormat::F64), policy, "a scalar"),
+        Scalar::Float(v) => resolve(
+            classify_ieee(v.to_bits(), IeeeFormat::F64),
+            policy,
+            "a scalar",
+        ),
         Scalar::Int(v) => Dyadic::from_int(v),
         Scalar::UInt(v) => Dyadic::from_i128(v as i128, 0),
         Scalar::Bool(b) => Dyadic::from_int(b as i64),
@@ -73,7 +77,11 @@ pub(crate) fn data_to_dyadics(data: &TensorData, policy: SpecialPolicy) -> Vec<D
             .map(|c| {
                 let mut raw = [0u8; 8];
                 raw[..width].copy_from_slice(c);
-                resolve(classify_ieee(u64::from_le_bytes(raw), ieee), policy, "from_data")
+                resolve(
+                    classify_ieee(u64::from_le_bytes(raw), ieee),
+                    policy,
+                    "from_data",
+                )
             })
             .collect();
     }
@@ -121,7 +129,11 @@ pub(crate) fn dyadics_to_data(values: &[Dyadic], shape: Shape, dtype: FloatDType
         let bits = dyadic_to_ieee_bits(*v, ieee);
         bytes.extend_from_slice(&bits.to_le_bytes()[..width]);
     }
-    let dtype = if ieee_of(dtype).is_some() { dtype } else { DType::F32 };
+    let dtype = if ieee_of(dtype).is_some() {
+        dtype
+    } else {
+        DType::F32
+    };
     TensorData::from_bytes_vec(bytes, shape, dtype)
 }
 
@@ -133,7 +145,9 @@ pub(crate) fn int_tensor(values: Vec<i64>, shape: Shape, dtype: IntDType) -> Fle
     if target == DType::I64 {
         tensor
     } else {
-        <burn_flex::Flex as burn_backend::ops::IntTensorOps<burn_flex::Flex>>::int_cast(tensor, dtype)
+        <burn_flex::Flex as burn_backend::ops::IntTensorOps<burn_flex::Flex>>::int_cast(
+            tensor, dtype,
+        )
     }
 }
 

@@ -54,10 +54,7 @@ impl GsqDevice {
             return BUILTIN[i];
         }
         let registry = POLICIES.read().unwrap_or_else(|e| e.into_inner());
-        registry
-            .get(i - BUILTIN.len())
-            .copied()
-            .unwrap_or_default()
+        registry.get(i - BUILTIN.len()).copied().unwrap_or_default()
     }
 }
 

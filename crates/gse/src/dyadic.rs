@@ -18,6 +18,9 @@ pub struct Dyadic {
 /// Exponent given to zero by [`Dyadic::ZERO`]; any exponent is a valid zero.
 const ZERO_EXP: i32 = 0;
 
+// `add`, `sub`, `mul` and `div` are named methods rather than operator impls on purpose: each
+// rounds to odd at 62 bits (and `div` can fail), which `a + b` would hide.
+#[allow(clippy::should_implement_trait)]
 impl Dyadic {
     /// Mantissa bits kept by arithmetic (sign excluded).
     pub const PRECISION: u32 = 62;
@@ -189,7 +192,7 @@ impl Dyadic {
             .min(126 - num_bits);
         let scaled = num << shift;
         let quot = scaled / den;
-        let sticky = (scaled % den != 0) as u128;
+        let sticky = !scaled.is_multiple_of(den) as u128;
         let q = Self::from_i128((quot | sticky) as i128, self.exp - rhs.exp - shift as i32);
         Some(if negative { q.neg() } else { q })
     }

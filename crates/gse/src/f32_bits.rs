@@ -144,10 +144,22 @@ pub struct IeeeFormat {
 }
 
 impl IeeeFormat {
-    pub const F16: Self = Self { exponent_bits: 5, fraction_bits: 10 };
-    pub const BF16: Self = Self { exponent_bits: 8, fraction_bits: 7 };
-    pub const F32: Self = Self { exponent_bits: 8, fraction_bits: 23 };
-    pub const F64: Self = Self { exponent_bits: 11, fraction_bits: 52 };
+    pub const F16: Self = Self {
+        exponent_bits: 5,
+        fraction_bits: 10,
+    };
+    pub const BF16: Self = Self {
+        exponent_bits: 8,
+        fraction_bits: 7,
+    };
+    pub const F32: Self = Self {
+        exponent_bits: 8,
+        fraction_bits: 23,
+    };
+    pub const F64: Self = Self {
+        exponent_bits: 11,
+        fraction_bits: 52,
+    };
 
     const fn bias(self) -> i32 {
         (1 << (self.exponent_bits - 1)) - 1
@@ -165,7 +177,11 @@ pub const fn classify_ieee(bits: u64, format: IeeeFormat) -> F32Class {
     let biased = (bits >> frac_bits) & format.max_biased();
     let frac = bits & ((1u64 << frac_bits) - 1);
     if biased == format.max_biased() {
-        return if frac == 0 { F32Class::Infinite { negative } } else { F32Class::Nan };
+        return if frac == 0 {
+            F32Class::Infinite { negative }
+        } else {
+            F32Class::Nan
+        };
     }
     let lsb_offset = format.bias() + frac_bits as i32;
     let (sig, exp) = if biased == 0 {
@@ -184,7 +200,11 @@ pub fn dyadic_to_ieee_bits(value: Dyadic, format: IeeeFormat) -> u64 {
         return 0;
     }
     let frac_bits = format.fraction_bits;
-    let sign = if value.mant < 0 { 1u64 << (frac_bits + format.exponent_bits) } else { 0 };
+    let sign = if value.mant < 0 {
+        1u64 << (frac_bits + format.exponent_bits)
+    } else {
+        0
+    };
     let mag = value.mant.unsigned_abs() as u128;
     let min_lsb = 1 - format.bias() - frac_bits as i32;
     let lsb = (value.top() - frac_bits as i32 - 1).max(min_lsb);
@@ -194,7 +214,11 @@ pub fn dyadic_to_ieee_bits(value: Dyadic, format: IeeeFormat) -> u64 {
     } else {
         mag << (-shift) as u32
     };
-    let (sig, lsb) = if sig >> (frac_bits + 1) != 0 { (sig >> 1, lsb + 1) } else { (sig, lsb) };
+    let (sig, lsb) = if sig >> (frac_bits + 1) != 0 {
+        (sig >> 1, lsb + 1)
+    } else {
+        (sig, lsb)
+    };
     let hidden = 1u128 << frac_bits;
     if sig & hidden == 0 {
         return sign | sig as u64;
@@ -221,17 +245,35 @@ mod ieee_tests {
         for _ in 0..50_000 {
             x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
             if let F32Class::Finite(d) = classify_f32(x) {
-                assert_eq!(dyadic_to_ieee_bits(d, IeeeFormat::F32) as u32, dyadic_to_f32_bits(d));
+                assert_eq!(
+                    dyadic_to_ieee_bits(d, IeeeFormat::F32) as u32,
+                    dyadic_to_f32_bits(d)
+                );
                 assert_eq!(classify_ieee(x as u64, IeeeFormat::F32), classify_f32(x));
             }
         }
         // 1.0 and 65504 (f16::MAX) and 2^-24 (smallest f16 subnormal).
         assert_eq!(dyadic_to_ieee_bits(Dyadic::ONE, IeeeFormat::F16), 0x3c00);
-        assert_eq!(dyadic_to_ieee_bits(Dyadic::from_int(65504), IeeeFormat::F16), 0x7bff);
-        assert_eq!(dyadic_to_ieee_bits(Dyadic::from_int(65520), IeeeFormat::F16), 0x7c00);
-        assert_eq!(dyadic_to_ieee_bits(Dyadic::new(1, -24), IeeeFormat::F16), 0x0001);
-        assert_eq!(dyadic_to_ieee_bits(Dyadic::new(-3, -1), IeeeFormat::F64), 0xbff8_0000_0000_0000);
-        assert_eq!(classify_f64(0x4009_21fb_5444_2d18), F32Class::Finite(Dyadic::new(0x0019_21fb_5444_2d18, -51)));
+        assert_eq!(
+            dyadic_to_ieee_bits(Dyadic::from_int(65504), IeeeFormat::F16),
+            0x7bff
+        );
+        assert_eq!(
+            dyadic_to_ieee_bits(Dyadic::from_int(65520), IeeeFormat::F16),
+            0x7c00
+        );
+        assert_eq!(
+            dyadic_to_ieee_bits(Dyadic::new(1, -24), IeeeFormat::F16),
+            0x0001
+        );
+        assert_eq!(
+            dyadic_to_ieee_bits(Dyadic::new(-3, -1), IeeeFormat::F64),
+            0xbff8_0000_0000_0000
+        );
+        assert_eq!(
+            classify_f64(0x4009_21fb_5444_2d18),
+            F32Class::Finite(Dyadic::new(0x0019_21fb_5444_2d18, -51))
+        );
     }
 }
 
@@ -262,7 +304,9 @@ mod small_tests {
     fn small_path_matches_general_path() {
         let mut x = 12345u64;
         for _ in 0..100_000 {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             let mant = ((x >> 33) as i32) >> (x % 20) as u32;
             let lsb = ((x >> 8) % 300) as i32 - 170;
             if mant.unsigned_abs() < 1 << 24 {

@@ -23,7 +23,16 @@ fn log_sigmoid(x: Dyadic) -> Dyadic {
     min0.sub(softplus)
 }
 
-fn fused(t: GsqTensor, dim: usize, kernel: fn(&gse_kernels::GseTensor, usize, gse::GseFormat, gse::Rounding) -> gse_kernels::GseTensor) -> GsqTensor {
+fn fused(
+    t: GsqTensor,
+    dim: usize,
+    kernel: fn(
+        &gse_kernels::GseTensor,
+        usize,
+        gse::GseFormat,
+        gse::Rounding,
+    ) -> gse_kernels::GseTensor,
+) -> GsqTensor {
     let (format, rounding) = t.out();
     let r = kernel(&t.tensor, dim, format, rounding);
     t.derive(r)
@@ -40,7 +49,11 @@ impl ActivationOps<Gsq> for Gsq {
     }
 
     fn relu_backward(output: FloatTensor<Gsq>, grad: FloatTensor<Gsq>) -> FloatTensor<Gsq> {
-        binary(output, grad, |o, g| if positive(o) { g } else { Dyadic::ZERO })
+        binary(
+            output,
+            grad,
+            |o, g| if positive(o) { g } else { Dyadic::ZERO },
+        )
     }
 
     fn gelu(tensor: FloatTensor<Gsq>) -> FloatTensor<Gsq> {
@@ -65,7 +78,10 @@ impl ActivationOps<Gsq> for Gsq {
 
     fn hard_sigmoid(tensor: FloatTensor<Gsq>, alpha: Scalar, beta: Scalar) -> FloatTensor<Gsq> {
         let special = tensor.policy().special;
-        let (a, b) = (scalar_to_dyadic(alpha, special), scalar_to_dyadic(beta, special));
+        let (a, b) = (
+            scalar_to_dyadic(alpha, special),
+            scalar_to_dyadic(beta, special),
+        );
         unary(tensor, move |x| {
             let y = x.mul(a).add(b);
             super::math::min(super::math::max(y, Dyadic::ZERO), Dyadic::ONE)

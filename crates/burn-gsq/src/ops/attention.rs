@@ -30,7 +30,9 @@ pub(crate) fn attention(
     let head_dim = q_dims[q_dims.len() - 1];
     let scale = match options.scale {
         Some(s) => f64_option(s),
-        None => resolve(gse_math::recip(resolve(gse_math::sqrt(Dyadic::from_int(head_dim as i64))))),
+        None => resolve(gse_math::recip(resolve(gse_math::sqrt(Dyadic::from_int(
+            head_dim as i64,
+        ))))),
     };
     let softcap = options.softcap.map(f64_option);
     let key_t = key.tensor.swap_dims(2, 3);
@@ -79,7 +81,11 @@ fn softmax_kept(row: &mut [Dyadic], keep: impl Fn(usize) -> bool) {
     };
     let mut sum = Dyadic::ZERO;
     for (j, v) in row.iter_mut().enumerate() {
-        *v = if keep(j) { resolve(gse_math::exp(v.sub(max))) } else { Dyadic::ZERO };
+        *v = if keep(j) {
+            resolve(gse_math::exp(v.sub(max)))
+        } else {
+            Dyadic::ZERO
+        };
         sum = sum.add(*v);
     }
     for v in row.iter_mut() {

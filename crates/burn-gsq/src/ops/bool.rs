@@ -27,7 +27,9 @@ impl BoolTensorOps<Gsq> for Gsq {
         <Flex as BoolTensorOps<Flex>>::bool_ones(shape, &FlexDevice, dtype)
     }
 
-    fn bool_into_data(tensor: BoolTensor<Gsq>) -> impl Future<Output = Result<TensorData, ExecutionError>> + Send {
+    fn bool_into_data(
+        tensor: BoolTensor<Gsq>,
+    ) -> impl Future<Output = Result<TensorData, ExecutionError>> + Send {
         <Flex as BoolTensorOps<Flex>>::bool_into_data(tensor)
     }
 
@@ -55,31 +57,61 @@ impl BoolTensorOps<Gsq> for Gsq {
         <Flex as BoolTensorOps<Flex>>::bool_slice(tensor, slices)
     }
 
-    fn bool_slice_assign(tensor: BoolTensor<Gsq>, slices: &[Slice], value: BoolTensor<Gsq>) -> BoolTensor<Gsq> {
+    fn bool_slice_assign(
+        tensor: BoolTensor<Gsq>,
+        slices: &[Slice],
+        value: BoolTensor<Gsq>,
+    ) -> BoolTensor<Gsq> {
         <Flex as BoolTensorOps<Flex>>::bool_slice_assign(tensor, slices, value)
     }
 
-    fn bool_mask_where(tensor: BoolTensor<Gsq>, mask: BoolTensor<Gsq>, value: BoolTensor<Gsq>) -> BoolTensor<Gsq> {
+    fn bool_mask_where(
+        tensor: BoolTensor<Gsq>,
+        mask: BoolTensor<Gsq>,
+        value: BoolTensor<Gsq>,
+    ) -> BoolTensor<Gsq> {
         <Flex as BoolTensorOps<Flex>>::bool_mask_where(tensor, mask, value)
     }
 
-    fn bool_mask_fill(tensor: BoolTensor<Gsq>, mask: BoolTensor<Gsq>, value: Scalar) -> BoolTensor<Gsq> {
+    fn bool_mask_fill(
+        tensor: BoolTensor<Gsq>,
+        mask: BoolTensor<Gsq>,
+        value: Scalar,
+    ) -> BoolTensor<Gsq> {
         <Flex as BoolTensorOps<Flex>>::bool_mask_fill(tensor, mask, value)
     }
 
-    fn bool_gather(dim: usize, tensor: BoolTensor<Gsq>, indices: IntTensor<Gsq>) -> BoolTensor<Gsq> {
+    fn bool_gather(
+        dim: usize,
+        tensor: BoolTensor<Gsq>,
+        indices: IntTensor<Gsq>,
+    ) -> BoolTensor<Gsq> {
         <Flex as BoolTensorOps<Flex>>::bool_gather(dim, tensor, indices)
     }
 
-    fn bool_scatter_or(dim: usize, tensor: BoolTensor<Gsq>, indices: IntTensor<Gsq>, value: BoolTensor<Gsq>) -> BoolTensor<Gsq> {
+    fn bool_scatter_or(
+        dim: usize,
+        tensor: BoolTensor<Gsq>,
+        indices: IntTensor<Gsq>,
+        value: BoolTensor<Gsq>,
+    ) -> BoolTensor<Gsq> {
         <Flex as BoolTensorOps<Flex>>::bool_scatter_or(dim, tensor, indices, value)
     }
 
-    fn bool_select(tensor: BoolTensor<Gsq>, dim: usize, indices: IntTensor<Gsq>) -> BoolTensor<Gsq> {
+    fn bool_select(
+        tensor: BoolTensor<Gsq>,
+        dim: usize,
+        indices: IntTensor<Gsq>,
+    ) -> BoolTensor<Gsq> {
         <Flex as BoolTensorOps<Flex>>::bool_select(tensor, dim, indices)
     }
 
-    fn bool_select_or(tensor: BoolTensor<Gsq>, dim: usize, indices: IntTensor<Gsq>, value: BoolTensor<Gsq>) -> BoolTensor<Gsq> {
+    fn bool_select_or(
+        tensor: BoolTensor<Gsq>,
+        dim: usize,
+        indices: IntTensor<Gsq>,
+        value: BoolTensor<Gsq>,
+    ) -> BoolTensor<Gsq> {
         <Flex as BoolTensorOps<Flex>>::bool_select_or(tensor, dim, indices, value)
     }
 
@@ -155,7 +187,10 @@ impl BoolTensorOps<Gsq> for Gsq {
         <Flex as BoolTensorOps<Flex>>::bool_all_dim(tensor, dim)
     }
 
-    fn bool_argwhere(tensor: BoolTensor<Gsq>, out_dtype: IntDType) -> impl Future<Output = IntTensor<Gsq>> + 'static + Send {
+    fn bool_argwhere(
+        tensor: BoolTensor<Gsq>,
+        out_dtype: IntDType,
+    ) -> impl Future<Output = IntTensor<Gsq>> + 'static + Send {
         <Flex as BoolTensorOps<Flex>>::bool_argwhere(tensor, out_dtype)
     }
 
@@ -163,7 +198,12 @@ impl BoolTensorOps<Gsq> for Gsq {
         <Flex as BoolTensorOps<Flex>>::bool_expand(tensor, shape)
     }
 
-    fn bool_unfold(tensor: BoolTensor<Gsq>, dim: usize, size: usize, step: usize) -> BoolTensor<Gsq> {
+    fn bool_unfold(
+        tensor: BoolTensor<Gsq>,
+        dim: usize,
+        size: usize,
+        step: usize,
+    ) -> BoolTensor<Gsq> {
         <Flex as BoolTensorOps<Flex>>::bool_unfold(tensor, dim, size, step)
     }
 }

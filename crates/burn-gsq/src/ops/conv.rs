@@ -39,7 +39,15 @@ pub(crate) fn conv2d(
     options: ConvOptions<2>,
 ) -> GsqTensor {
     let params = Params::lift2(options.stride, options.padding, options.dilation, [0; 2]);
-    conv(&x, &weight, bias.as_ref(), params, options.groups, "conv2d", 2)
+    conv(
+        &x,
+        &weight,
+        bias.as_ref(),
+        params,
+        options.groups,
+        "conv2d",
+        2,
+    )
 }
 
 /// 3-D convolution: x `[B, C_in, D, H, W]`, weight `[C_out, C_in / groups, KD, KH, KW]`.
@@ -55,7 +63,15 @@ pub(crate) fn conv3d(
         dilation: options.dilation,
         padding_out: [0; 3],
     };
-    conv(&x, &weight, bias.as_ref(), params, options.groups, "conv3d", 3)
+    conv(
+        &x,
+        &weight,
+        bias.as_ref(),
+        params,
+        options.groups,
+        "conv3d",
+        3,
+    )
 }
 
 /// 2-D transposed convolution: x `[B, C_in, H, W]`, weight `[C_in, C_out / groups, KH, KW]`.
@@ -71,7 +87,15 @@ pub(crate) fn conv_transpose2d(
         options.dilation,
         options.padding_out,
     );
-    conv_transpose(&x, &weight, bias.as_ref(), params, options.groups, "conv_transpose2d", 2)
+    conv_transpose(
+        &x,
+        &weight,
+        bias.as_ref(),
+        params,
+        options.groups,
+        "conv_transpose2d",
+        2,
+    )
 }
 
 /// 3-D transposed convolution: x `[B, C_in, D, H, W]`, weight `[C_in, C_out / groups, KD, KH, KW]`.
@@ -87,7 +111,15 @@ pub(crate) fn conv_transpose3d(
         dilation: options.dilation,
         padding_out: options.padding_out,
     };
-    conv_transpose(&x, &weight, bias.as_ref(), params, options.groups, "conv_transpose3d", 3)
+    conv_transpose(
+        &x,
+        &weight,
+        bias.as_ref(),
+        params,
+        options.groups,
+        "conv_transpose3d",
+        3,
+    )
 }
 
 /// Per-axis options of a 3-D problem; 2-D problems get a unit depth axis.
@@ -100,7 +132,12 @@ struct Params {
 }
 
 impl Params {
-    fn lift2(stride: [usize; 2], padding: [usize; 2], dilation: [usize; 2], padding_out: [usize; 2]) -> Self {
+    fn lift2(
+        stride: [usize; 2],
+        padding: [usize; 2],
+        dilation: [usize; 2],
+        padding_out: [usize; 2],
+    ) -> Self {
         Self {
             stride: [1, stride[0], stride[1]],
             padding: [0, padding[0], padding[1]],
@@ -111,7 +148,12 @@ impl Params {
 }
 
 /// `[N, C, spatial...]` of a rank `2 + spatial_rank` tensor, as `(N, C, [D, H, W])`.
-pub(crate) fn split_dims(dims: &[usize], spatial_rank: usize, op: &str, what: &str) -> (usize, usize, [usize; 3]) {
+pub(crate) fn split_dims(
+    dims: &[usize],
+    spatial_rank: usize,
+    op: &str,
+    what: &str,
+) -> (usize, usize, [usize; 3]) {
     assert!(
         dims.len() == 2 + spatial_rank,
         "burn-gsq {op}: {what} must have rank {}, got shape {dims:?}",
@@ -123,15 +165,30 @@ pub(crate) fn split_dims(dims: &[usize], spatial_rank: usize, op: &str, what: &s
 }
 
 /// `[N, C, spatial...]` as a shape of rank `2 + spatial_rank`.
-pub(crate) fn join_dims(n: usize, c: usize, spatial: [usize; 3], spatial_rank: usize) -> Vec<usize> {
+pub(crate) fn join_dims(
+    n: usize,
+    c: usize,
+    spatial: [usize; 3],
+    spatial_rank: usize,
+) -> Vec<usize> {
     let mut shape = vec![n, c];
     shape.extend_from_slice(&spatial[3 - spatial_rank..]);
     shape
 }
 
 /// Output length of a convolution along one axis.
-pub(crate) fn conv_out_len(input: usize, kernel: usize, stride: usize, padding: usize, dilation: usize, op: &str) -> usize {
-    assert!(stride > 0 && dilation > 0 && kernel > 0, "burn-gsq {op}: kernel, stride and dilation must be non-zero");
+pub(crate) fn conv_out_len(
+    input: usize,
+    kernel: usize,
+    stride: usize,
+    padding: usize,
+    dilation: usize,
+    op: &str,
+) -> usize {
+    assert!(
+        stride > 0 && dilation > 0 && kernel > 0,
+        "burn-gsq {op}: kernel, stride and dilation must be non-zero"
+    );
     let span = dilation * (kernel - 1) + 1;
     let padded = input + 2 * padding;
     assert!(
@@ -143,7 +200,10 @@ pub(crate) fn conv_out_len(input: usize, kernel: usize, stride: usize, padding: 
 
 /// Output length of a transposed convolution along one axis.
 fn conv_transpose_out_len(input: usize, kernel: usize, p: &Params, axis: usize, op: &str) -> usize {
-    let full = (input.max(1) - 1) * p.stride[axis] + p.dilation[axis] * (kernel - 1) + 1 + p.padding_out[axis];
+    let full = (input.max(1) - 1) * p.stride[axis]
+        + p.dilation[axis] * (kernel - 1)
+        + 1
+        + p.padding_out[axis];
     assert!(
         input > 0 && full >= 2 * p.padding[axis],
         "burn-gsq {op}: padding {} leaves no output along axis {axis}",
@@ -228,7 +288,13 @@ impl Operands {
         let mut mant = vec![0i32; count * len];
         let mut lsb = vec![0i32; count * groups];
         if len == 0 {
-            return Self { len, group, groups, mant, lsb };
+            return Self {
+                len,
+                group,
+                groups,
+                mant,
+                lsb,
+            };
         }
         let saturated: u64 = mant
             .par_chunks_mut(len)
@@ -244,8 +310,13 @@ impl Operands {
                         for (k, slot) in buf[..n].iter_mut().enumerate() {
                             *slot = value(v, start + k);
                         }
-                        let (scale, sat) =
-                            gse::quantize_group(format, &buf[..n], Rounding::NearestEven, 0, &mut m[start..start + n]);
+                        let (scale, sat) = gse::quantize_group(
+                            format,
+                            &buf[..n],
+                            Rounding::NearestEven,
+                            0,
+                            &mut m[start..start + n],
+                        );
                         *lsb_g = format.lsb_exponent(scale);
                         saturated += sat as u64;
                     }
@@ -259,7 +330,13 @@ impl Operands {
                 ..Default::default()
             });
         }
-        Self { len, group, groups, mant, lsb }
+        Self {
+            len,
+            group,
+            groups,
+            mant,
+            lsb,
+        }
     }
 
     /// `acc + <self[a], other[b]>`: exact group sums, accumulated group by group in order.
@@ -334,11 +411,12 @@ impl Problem<'_> {
         let (p_out, c_out) = (self.geo.output_len(), self.c_out);
         let (fmt, rounding) = self.x.out();
         let bias = self.bias.as_deref();
-        self.x.derive(generate(&self.out_shape(), fmt, rounding, |i| {
-            let (pos, oc, b) = (i % p_out, (i / p_out) % c_out, i / (p_out * c_out));
-            let acc = value(b, oc, pos);
-            bias.map_or(acc, |bv| acc.add(bv[oc]))
-        }))
+        self.x
+            .derive(generate(&self.out_shape(), fmt, rounding, |i| {
+                let (pos, oc, b) = (i % p_out, (i / p_out) % c_out, i / (p_out * c_out));
+                let acc = value(b, oc, pos);
+                bias.map_or(acc, |bv| acc.add(bv[oc]))
+            }))
     }
 }
 
@@ -381,12 +459,40 @@ fn conv(
         weight.dims()
     );
     let output: [usize; 3] = core::array::from_fn(|a| {
-        conv_out_len(input[a], kernel[a], p.stride[a], p.padding[a], p.dilation[a], op)
+        conv_out_len(
+            input[a],
+            kernel[a],
+            p.stride[a],
+            p.padding[a],
+            p.dilation[a],
+            op,
+        )
     });
-    let geo = Geometry { batch, groups, c_in_g, c_out_g: c_out / groups, input, kernel, output };
+    let geo = Geometry {
+        batch,
+        groups,
+        c_in_g,
+        c_out_g: c_out / groups,
+        input,
+        kernel,
+        output,
+    };
     let bias = bias_values(bias, c_out, op);
-    let problem = Problem { x, weight, bias, geo, p, c_in, c_out, rank };
-    if problem.use_gemm() { conv_gemm(&problem) } else { conv_exact(&problem) }
+    let problem = Problem {
+        x,
+        weight,
+        bias,
+        geo,
+        p,
+        c_in,
+        c_out,
+        rank,
+    };
+    if problem.use_gemm() {
+        conv_gemm(&problem)
+    } else {
+        conv_exact(&problem)
+    }
 }
 
 /// Gather-form convolution with exact products (see the module docs).
@@ -397,7 +503,9 @@ fn conv_exact(pr: &Problem) -> GsqTensor {
     let (kv, c_in_g) = (geo.kernel_len(), geo.c_in_g);
     // Weight vectors: one per (output channel, tap), along the group's input channels.
     let w = pr.weight.values();
-    let ws = Operands::quantize(pr.c_out * kv, c_in_g, format, |v, j| w[((v / kv) * c_in_g + j) * kv + v % kv]);
+    let ws = Operands::quantize(pr.c_out * kv, c_in_g, format, |v, j| {
+        w[((v / kv) * c_in_g + j) * kv + v % kv]
+    });
     let p_in = geo.input_len();
     pr.finish(|b, oc, pos| {
         let o = unflat3(pos, geo.output);
@@ -421,18 +529,32 @@ fn conv_gemm(pr: &Problem) -> GsqTensor {
     let entries = geo.batch * groups;
     // Columns [B, G, K, P_out], K = (channel, tap): exact copies of the input, zero in padding.
     let xv = pr.x.values();
-    let cols = generate(&[entries * k_len * p_out], GseFormat::EXACT, Rounding::NearestEven, |i| {
-        let (pos, row, e) = (i % p_out, (i / p_out) % k_len, i / (p_out * k_len));
-        let (b, g) = (e / groups, e % groups);
-        let (c, k) = (row / kv, row % kv);
-        conv_source(unflat3(pos, geo.output), unflat3(k, geo.kernel), p, geo.input)
-            .map_or(Dyadic::ZERO, |at| xv[(b * pr.c_in + g * c_in_g + c) * p_in + flat3(at, geo.input)])
-    });
+    let cols = generate(
+        &[entries * k_len * p_out],
+        GseFormat::EXACT,
+        Rounding::NearestEven,
+        |i| {
+            let (pos, row, e) = (i % p_out, (i / p_out) % k_len, i / (p_out * k_len));
+            let (b, g) = (e / groups, e % groups);
+            let (c, k) = (row / kv, row % kv);
+            conv_source(
+                unflat3(pos, geo.output),
+                unflat3(k, geo.kernel),
+                p,
+                geo.input,
+            )
+            .map_or(Dyadic::ZERO, |at| {
+                xv[(b * pr.c_in + g * c_in_g + c) * p_in + flat3(at, geo.input)]
+            })
+        },
+    );
     let w = dense(&pr.weight.tensor);
     let a: Vec<MatRef> = (0..entries)
         .map(|e| view(&w, (e % groups) * geo.c_out_g * k_len, geo.c_out_g, k_len))
         .collect();
-    let b: Vec<MatRef> = (0..entries).map(|e| view(&cols, e * k_len * p_out, k_len, p_out)).collect();
+    let b: Vec<MatRef> = (0..entries)
+        .map(|e| view(&cols, e * k_len * p_out, k_len, p_out))
+        .collect();
     // Entry (b, g) is rows g * C_out/g.. of batch b: the stack is the output as it stands.
     if pr.bias.is_none() {
         let (fmt, _) = pr.x.out();
@@ -461,7 +583,12 @@ fn conv_source(o: [usize; 3], k: [usize; 3], p: &Params, input: [usize; 3]) -> O
 /// The input position whose contribution through kernel tap `k` lands on output position `o`
 /// of a transposed convolution, if any: `o = i * stride + k * dilation - padding`.
 #[inline]
-fn transpose_source(o: [usize; 3], k: [usize; 3], p: &Params, input: [usize; 3]) -> Option<[usize; 3]> {
+fn transpose_source(
+    o: [usize; 3],
+    k: [usize; 3],
+    p: &Params,
+    input: [usize; 3],
+) -> Option<[usize; 3]> {
     let mut at = [0usize; 3];
     for a in 0..3 {
         let t = (o[a] + p.padding[a]).checked_sub(k[a] * p.dilation[a])?;
@@ -495,12 +622,34 @@ fn conv_transpose(
             "burn-gsq {op}: stride and dilation must be non-zero"
         );
     }
-    let output: [usize; 3] = core::array::from_fn(|a| conv_transpose_out_len(input[a], kernel[a], &p, a, op));
+    let output: [usize; 3] =
+        core::array::from_fn(|a| conv_transpose_out_len(input[a], kernel[a], &p, a, op));
     let c_out = c_out_g * groups;
-    let geo = Geometry { batch, groups, c_in_g: c_in / groups, c_out_g, input, kernel, output };
+    let geo = Geometry {
+        batch,
+        groups,
+        c_in_g: c_in / groups,
+        c_out_g,
+        input,
+        kernel,
+        output,
+    };
     let bias = bias_values(bias, c_out, op);
-    let problem = Problem { x, weight, bias, geo, p, c_in, c_out, rank };
-    if problem.use_gemm() { conv_transpose_gemm(&problem) } else { conv_transpose_exact(&problem) }
+    let problem = Problem {
+        x,
+        weight,
+        bias,
+        geo,
+        p,
+        c_in,
+        c_out,
+        rank,
+    };
+    if problem.use_gemm() {
+        conv_transpose_gemm(&problem)
+    } else {
+        conv_transpose_exact(&problem)
+    }
 }
 
 /// Gather-form transposed convolution with exact products (see the module docs).
@@ -543,7 +692,14 @@ fn conv_transpose_gemm(pr: &Problem) -> GsqTensor {
         .map(|e| view(&w, (e % groups) * c_in_g * m, c_in_g, m).t())
         .collect();
     let b: Vec<MatRef> = (0..entries)
-        .map(|e| view(&x, ((e / groups) * pr.c_in + (e % groups) * c_in_g) * p_in, c_in_g, p_in))
+        .map(|e| {
+            view(
+                &x,
+                ((e / groups) * pr.c_in + (e % groups) * c_in_g) * p_in,
+                c_in_g,
+                p_in,
+            )
+        })
         .collect();
     // Columns [B, G, (C_out/g, KV), P_in]: every tap's contribution from every input position.
     let cols = gse_gemm::matmul_batched(&a, &b, &pr.gemm_config(GseFormat::EXACT));

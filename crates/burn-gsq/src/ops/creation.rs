@@ -50,7 +50,12 @@ pub(crate) fn into_data(tensor: GsqTensor) -> TensorData {
     dyadics_to_data(&tensor.values(), shape, tensor.dtype)
 }
 
-pub(crate) fn full(shape: Shape, value: Scalar, device: &GsqDevice, dtype: FloatDType) -> GsqTensor {
+pub(crate) fn full(
+    shape: Shape,
+    value: Scalar,
+    device: &GsqDevice,
+    dtype: FloatDType,
+) -> GsqTensor {
     let p = device.policy();
     let v = scalar_to_dyadic(value, p.special);
     let t = generate(&dims(&shape), p.stream, p.rounding, |_| v);
@@ -68,7 +73,13 @@ pub(crate) fn from_exact_values(tensor: FlexTensor, dtype: FloatDType) -> GsqTen
     let device = GsqDevice::default();
     GsqTensor {
         dtype,
-        ..from_values_in(&values, &data.shape, &device, GseFormat::EXACT, Rounding::NearestEven)
+        ..from_values_in(
+            &values,
+            &data.shape,
+            &device,
+            GseFormat::EXACT,
+            Rounding::NearestEven,
+        )
     }
 }
 

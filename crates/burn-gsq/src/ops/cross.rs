@@ -7,7 +7,10 @@ use crate::GsqTensor;
 pub(crate) fn cross(lhs: GsqTensor, rhs: GsqTensor, dim: usize) -> GsqTensor {
     let dims = broadcast_shape(lhs.dims(), rhs.dims())
         .unwrap_or_else(|| panic!("burn-gsq: cross: shapes do not broadcast"));
-    assert_eq!(dims[dim], 3, "burn-gsq: cross: dimension {dim} must have size 3");
+    assert_eq!(
+        dims[dim], 3,
+        "burn-gsq: cross: dimension {dim} must have size 3"
+    );
     let (a, b) = (lhs.tensor.expand(&dims), rhs.tensor.expand(&dims));
     let (mut ia, mut ib) = (vec![0; a.num_elements()], vec![0; b.num_elements()]);
     a.layout().fill_indices(0, &mut ia);

@@ -39,7 +39,14 @@ struct Deform {
 }
 
 impl Deform {
-    fn new(x: &GsqTensor, offset: &GsqTensor, weight: &GsqTensor, mask: Option<&GsqTensor>, o: &DeformConvOptions<2>, op: &str) -> Self {
+    fn new(
+        x: &GsqTensor,
+        offset: &GsqTensor,
+        weight: &GsqTensor,
+        mask: Option<&GsqTensor>,
+        o: &DeformConvOptions<2>,
+        op: &str,
+    ) -> Self {
         let (xd, od, wd) = (x.dims(), offset.dims(), weight.dims());
         assert!(
             xd.len() == 4 && od.len() == 4 && wd.len() == 4,
@@ -112,7 +119,12 @@ impl Deform {
     /// `(b, ic, k, pos)` of a per-sample index.
     fn sample_coords(&self, i: usize) -> (usize, usize, usize, usize) {
         let (kv, p) = (self.kv(), self.p_out());
-        (i / (self.c_in * kv * p), (i / (kv * p)) % self.c_in, (i / p) % kv, i % p)
+        (
+            i / (self.c_in * kv * p),
+            (i / (kv * p)) % self.c_in,
+            (i / p) % kv,
+            i % p,
+        )
     }
 
     /// Where tap `k` of output `pos` samples channel `ic` of batch `b`.
@@ -120,7 +132,9 @@ impl Deform {
         let og = ic / self.c_per_og;
         let (kh, kw) = (k / self.kernel[1], k % self.kernel[1]);
         let (oh, ow) = (pos / self.out[1], pos % self.out[1]);
-        let base = |o: usize, kk: usize, a: usize| (o * self.stride[a] + kk * self.dilation[a]) as i64 - self.padding[a] as i64;
+        let base = |o: usize, kk: usize, a: usize| {
+            (o * self.stride[a] + kk * self.dilation[a]) as i64 - self.padding[a] as i64
+        };
         let y = Dyadic::from_int(base(oh, kh, 0)).add(off[self.offset_at(b, og, k, 0, pos)]);
         let x = Dyadic::from_int(base(ow, kw, 1)).add(off[self.offset_at(b, og, k, 1, pos)]);
         Corners::at(y, x, self.h, self.w)
@@ -153,7 +167,9 @@ impl Corners {
     /// beyond one pixel outside (it reads nothing).
     fn at(y: Dyadic, x: Dyadic, height: usize, width: usize) -> Option<Self> {
         let minus_one = Dyadic::from_int(-1);
-        let outside = |v: Dyadic, size: usize| v.cmp_value(minus_one).is_le() || v.cmp_value(Dyadic::from_int(size as i64)).is_ge();
+        let outside = |v: Dyadic, size: usize| {
+            v.cmp_value(minus_one).is_le() || v.cmp_value(Dyadic::from_int(size as i64)).is_ge()
+        };
         if outside(y, height) || outside(x, width) {
             return None;
         }
@@ -161,10 +177,16 @@ impl Corners {
         let (lh, lw) = (y.sub(Dyadic::from_int(y0)), x.sub(Dyadic::from_int(x0)));
         let (hh, hw) = (Dyadic::ONE.sub(lh), Dyadic::ONE.sub(lw));
         let index = |r: i64, c: i64| {
-            (r >= 0 && c >= 0 && (r as usize) < height && (c as usize) < width).then(|| r as usize * width + c as usize)
+            (r >= 0 && c >= 0 && (r as usize) < height && (c as usize) < width)
+                .then(|| r as usize * width + c as usize)
         };
         Some(Self {
-            at: [index(y0, x0), index(y0, x0 + 1), index(y0 + 1, x0), index(y0 + 1, x0 + 1)],
+            at: [
+                index(y0, x0),
+                index(y0, x0 + 1),
+                index(y0 + 1, x0),
+                index(y0 + 1, x0 + 1),
+            ],
             lh,
             lw,
             hh,
@@ -210,7 +232,12 @@ struct Inputs {
 }
 
 impl Inputs {
-    fn read(x: &GsqTensor, offset: &GsqTensor, weight: &GsqTensor, mask: Option<&GsqTensor>) -> Self {
+    fn read(
+        x: &GsqTensor,
+        offset: &GsqTensor,
+        weight: &GsqTensor,
+        mask: Option<&GsqTensor>,
+    ) -> Self {
         Self {
             x: x.values(),
             offset: offset.values(),
@@ -255,10 +282,22 @@ pub(crate) fn deform_conv2d(
     bias: Option<GsqTensor>,
     options: DeformConvOptions<2>,
 ) -> GsqTensor {
-    let d = Deform::new(&x, &offset, &weight, mask.as_ref(), &options, "deform_conv2d");
+    let d = Deform::new(
+        &x,
+        &offset,
+        &weight,
+        mask.as_ref(),
+        &options,
+        "deform_conv2d",
+    );
     let inputs = Inputs::read(&x, &offset, &weight, mask.as_ref());
     let bias = bias.map(|b| {
-        assert!(b.dims() == [d.c_out], "burn-gsq deform_conv2d: bias must be [{}], got {:?}", d.c_out, b.dims());
+        assert!(
+            b.dims() == [d.c_out],
+            "burn-gsq deform_conv2d: bias must be [{}], got {:?}",
+            d.c_out,
+            b.dims()
+        );
         b.values()
     });
     let samples = inputs.samples(&d);
@@ -269,14 +308,25 @@ pub(crate) fn deform_conv2d(
         let mut acc = Dyadic::ZERO;
         for icl in 0..d.c_in_g {
             for k in 0..kv {
-                let col = samples[d.sample_at(b, ic0 + icl, k, pos)].mul(inputs.mask(&d, b, ic0 + icl, k, pos));
+                let col = samples[d.sample_at(b, ic0 + icl, k, pos)].mul(inputs.mask(
+                    &d,
+                    b,
+                    ic0 + icl,
+                    k,
+                    pos,
+                ));
                 acc = acc.add(inputs.w(&d, oc, icl, k).mul(col));
             }
         }
         bias.as_ref().map_or(acc, |bv| acc.add(bv[oc]))
     };
     let (fmt, rounding) = x.out();
-    x.derive(generate(&[d.batch, d.c_out, d.out[0], d.out[1]], fmt, rounding, value))
+    x.derive(generate(
+        &[d.batch, d.c_out, d.out[0], d.out[1]],
+        fmt,
+        rounding,
+        value,
+    ))
 }
 
 /// Gradients `(x, offset, weight, mask, bias)`; the lead wraps them in
@@ -290,7 +340,13 @@ pub(crate) fn deform_conv2d_backward(
     bias: Option<GsqTensor>,
     output_grad: GsqTensor,
     options: DeformConvOptions<2>,
-) -> (GsqTensor, GsqTensor, GsqTensor, Option<GsqTensor>, Option<GsqTensor>) {
+) -> (
+    GsqTensor,
+    GsqTensor,
+    GsqTensor,
+    Option<GsqTensor>,
+    Option<GsqTensor>,
+) {
     let op = "deform_conv2d_backward";
     let d = Deform::new(&x, &offset, &weight, mask.as_ref(), &options, op);
     assert!(
@@ -310,7 +366,9 @@ pub(crate) fn deform_conv2d_backward(
     let x_grad = input_gradient(&d, &inputs, &col_grad, &x);
     let offset_grad = offset_gradient(&d, &inputs, &col_grad, &offset);
     let weight_grad = weight_gradient(&d, &inputs, &samples, &g, &weight);
-    let mask_grad = mask.as_ref().map(|m| mask_gradient(&d, &samples, &col_grad, m));
+    let mask_grad = mask
+        .as_ref()
+        .map(|m| mask_gradient(&d, &samples, &col_grad, m));
     let bias_grad = bias.as_ref().map(|b| {
         let (p, c_out) = (d.p_out(), d.c_out);
         let (fmt, rounding) = b.out();
@@ -350,27 +408,37 @@ fn input_gradient(d: &Deform, inputs: &Inputs, col_grad: &[Dyadic], x: &GsqTenso
     let plane = d.h * d.w;
     let mut sums = vec![Dyadic::ZERO; d.batch * d.c_in * plane];
     if plane > 0 {
-        sums.par_chunks_mut(plane).enumerate().for_each(|(bc, dst)| {
-            let (b, ic) = (bc / d.c_in, bc % d.c_in);
-            for k in 0..d.kv() {
-                for pos in 0..d.p_out() {
-                    let Some(c) = d.point(&inputs.offset, b, ic, k, pos) else { continue };
-                    let coef = col_grad[d.sample_at(b, ic, k, pos)].mul(inputs.mask(d, b, ic, k, pos));
-                    for (at, w) in c.at.iter().zip(c.weights()) {
-                        if let Some(at) = *at {
-                            dst[at] = dst[at].add(w.mul(coef));
+        sums.par_chunks_mut(plane)
+            .enumerate()
+            .for_each(|(bc, dst)| {
+                let (b, ic) = (bc / d.c_in, bc % d.c_in);
+                for k in 0..d.kv() {
+                    for pos in 0..d.p_out() {
+                        let Some(c) = d.point(&inputs.offset, b, ic, k, pos) else {
+                            continue;
+                        };
+                        let coef =
+                            col_grad[d.sample_at(b, ic, k, pos)].mul(inputs.mask(d, b, ic, k, pos));
+                        for (at, w) in c.at.iter().zip(c.weights()) {
+                            if let Some(at) = *at {
+                                dst[at] = dst[at].add(w.mul(coef));
+                            }
                         }
                     }
                 }
-            }
-        });
+            });
     }
     let (fmt, rounding) = x.out();
     x.derive(generate(x.dims(), fmt, rounding, |i| sums[i]))
 }
 
 /// `d offset[b, og, k, axis, p] = sum over the offset group's channels of mask * G * d interp / d axis`.
-fn offset_gradient(d: &Deform, inputs: &Inputs, col_grad: &[Dyadic], offset: &GsqTensor) -> GsqTensor {
+fn offset_gradient(
+    d: &Deform,
+    inputs: &Inputs,
+    col_grad: &[Dyadic],
+    offset: &GsqTensor,
+) -> GsqTensor {
     let (kv, p) = (d.kv(), d.p_out());
     let value = |i: usize| {
         let pos = i % p;
@@ -380,7 +448,9 @@ fn offset_gradient(d: &Deform, inputs: &Inputs, col_grad: &[Dyadic], offset: &Gs
         let b = i / (2 * p * kv * d.offset_groups);
         let mut acc = Dyadic::ZERO;
         for ic in og * d.c_per_og..(og + 1) * d.c_per_og {
-            let Some(c) = d.point(&inputs.offset, b, ic, k, pos) else { continue };
+            let Some(c) = d.point(&inputs.offset, b, ic, k, pos) else {
+                continue;
+            };
             let (dy, dx) = c.gradient(inputs.plane(d, b, ic));
             let coef = col_grad[d.sample_at(b, ic, k, pos)].mul(inputs.mask(d, b, ic, k, pos));
             acc = acc.add(coef.mul(if axis == 0 { dy } else { dx }));
@@ -392,7 +462,13 @@ fn offset_gradient(d: &Deform, inputs: &Inputs, col_grad: &[Dyadic], offset: &Gs
 }
 
 /// `d w[oc, icl, k] = sum over batch and positions of grad[b, oc, p] * mask * sample`.
-fn weight_gradient(d: &Deform, inputs: &Inputs, samples: &[Dyadic], g: &[Dyadic], weight: &GsqTensor) -> GsqTensor {
+fn weight_gradient(
+    d: &Deform,
+    inputs: &Inputs,
+    samples: &[Dyadic],
+    g: &[Dyadic],
+    weight: &GsqTensor,
+) -> GsqTensor {
     let (kv, p) = (d.kv(), d.p_out());
     let value = |i: usize| {
         let (oc, icl, k) = (i / (d.c_in_g * kv), (i / kv) % d.c_in_g, i % kv);
@@ -411,7 +487,12 @@ fn weight_gradient(d: &Deform, inputs: &Inputs, samples: &[Dyadic], g: &[Dyadic]
 }
 
 /// `d mask[b, og, k, p] = sum over the offset group's channels of G * sample`.
-fn mask_gradient(d: &Deform, samples: &[Dyadic], col_grad: &[Dyadic], mask: &GsqTensor) -> GsqTensor {
+fn mask_gradient(
+    d: &Deform,
+    samples: &[Dyadic],
+    col_grad: &[Dyadic],
+    mask: &GsqTensor,
+) -> GsqTensor {
     let (kv, p) = (d.kv(), d.p_out());
     let value = |i: usize| {
         let pos = i % p;

@@ -64,7 +64,10 @@ fn cos_sin_octant(phi: i128) -> (i128, i128) {
 /// Reduction is exact integer arithmetic, so multiples of a quarter turn give exact 0 and ±1.
 /// `den` must be positive and below 2^60.
 pub(crate) fn cos_sin_turns(num: i64, den: i64) -> (i128, i128) {
-    assert!(den > 0 && den < 1 << 60, "burn-gsq: angle denominator {den} out of range");
+    assert!(
+        den > 0 && den < 1 << 60,
+        "burn-gsq: angle denominator {den} out of range"
+    );
     let (num, den) = (num as i128, den as i128);
     let r = num.rem_euclid(den);
     // Octant of the turn and the position inside it, as a fraction of den.
@@ -106,7 +109,10 @@ fn to_fixed(values: &[Dyadic]) -> (Vec<i128>, i32) {
     }
     // Real inputs have |v| < 2^top, so |v| < 2^BITS in units of 2^(top - BITS).
     let unit = top - BITS;
-    (values.iter().map(|v| v.round_at(unit) as i128).collect(), unit)
+    (
+        values.iter().map(|v| v.round_at(unit) as i128).collect(),
+        unit,
+    )
 }
 
 /// Q62 twiddles `e^(-2 pi i k / n)` for `k < n / 2`.
@@ -185,7 +191,12 @@ fn rfft_fiber(signal: &[Dyadic], tw: &[(i128, i128)]) -> Vec<(Dyadic, Dyadic)> {
         // The stages divided by n = 2^log2(n); give it back in the exponent.
         let unit = unit + n.trailing_zeros() as i32;
         (0..bins)
-            .map(|k| (Dyadic::from_i128(re[k], unit), Dyadic::from_i128(im[k], unit)))
+            .map(|k| {
+                (
+                    Dyadic::from_i128(re[k], unit),
+                    Dyadic::from_i128(im[k], unit),
+                )
+            })
             .collect()
     } else {
         dft(&re, &im, bins, false)
@@ -196,7 +207,12 @@ fn rfft_fiber(signal: &[Dyadic], tw: &[(i128, i128)]) -> Vec<(Dyadic, Dyadic)> {
 }
 
 /// Inverse transform of one half spectrum to `n` real samples.
-fn irfft_fiber(spec_re: &[Dyadic], spec_im: &[Dyadic], n: usize, tw: &[(i128, i128)]) -> Vec<Dyadic> {
+fn irfft_fiber(
+    spec_re: &[Dyadic],
+    spec_im: &[Dyadic],
+    n: usize,
+    tw: &[(i128, i128)],
+) -> Vec<Dyadic> {
     // The full Hermitian spectrum: bins beyond the input are zero; bin n - k mirrors bin k.
     let half = n / 2;
     let bin = |k: usize, part: &[Dyadic]| part.get(k).copied().unwrap_or(Dyadic::ZERO);
@@ -224,20 +240,36 @@ fn irfft_fiber(spec_re: &[Dyadic], spec_im: &[Dyadic], n: usize, tw: &[(i128, i1
         let count = Dyadic::from_int(n as i64);
         dft(&re, &im, n, true)
             .into_iter()
-            .map(|(r, _)| Dyadic::from_i128(r, unit).div(count).unwrap_or(Dyadic::ZERO))
+            .map(|(r, _)| {
+                Dyadic::from_i128(r, unit)
+                    .div(count)
+                    .unwrap_or(Dyadic::ZERO)
+            })
             .collect()
     }
 }
 
 /// `(outer, len, inner)`: the tensor seen as `[outer, len, inner]` around `dim`.
 fn around(dims: &[usize], dim: usize, op: &str) -> (usize, usize, usize) {
-    assert!(dim < dims.len(), "burn-gsq {op}: dim {dim} out of range for shape {dims:?}");
-    (dims[..dim].iter().product(), dims[dim], dims[dim + 1..].iter().product())
+    assert!(
+        dim < dims.len(),
+        "burn-gsq {op}: dim {dim} out of range for shape {dims:?}"
+    );
+    (
+        dims[..dim].iter().product(),
+        dims[dim],
+        dims[dim + 1..].iter().product(),
+    )
 }
 
 /// Builds the output of shape `dims` with `dims[dim] = len`, fiber `f = outer * inner + i`
 /// contributing `fibers[f][k]` at position `k` along `dim`.
-fn from_fibers(like: &GsqTensor, mut dims: Vec<usize>, dim: usize, fibers: &[Vec<Dyadic>]) -> GsqTensor {
+fn from_fibers(
+    like: &GsqTensor,
+    mut dims: Vec<usize>,
+    dim: usize,
+    fibers: &[Vec<Dyadic>],
+) -> GsqTensor {
     let len = fibers.first().map_or(0, Vec::len);
     let inner: usize = dims[dim + 1..].iter().product();
     dims[dim] = len;
@@ -253,21 +285,40 @@ pub(crate) fn rfft(signal: GsqTensor, dim: usize, n: Option<usize>) -> (GsqTenso
     let dims = signal.dims().to_vec();
     let (outer, len, inner) = around(&dims, dim, "rfft");
     let n = n.unwrap_or(len);
-    assert!(n > 0, "burn-gsq rfft: the transform length must be positive");
+    assert!(
+        n > 0,
+        "burn-gsq rfft: the transform length must be positive"
+    );
     let values = signal.values();
-    let tw = if n.is_power_of_two() { twiddles(n) } else { Vec::new() };
+    let tw = if n.is_power_of_two() {
+        twiddles(n)
+    } else {
+        Vec::new()
+    };
     let spectra: Vec<Vec<(Dyadic, Dyadic)>> = (0..outer * inner)
         .into_par_iter()
         .map(|f| {
             let (o, i) = (f / inner, f % inner);
             let fiber: Vec<Dyadic> = (0..n)
-                .map(|t| if t < len { values[(o * len + t) * inner + i] } else { Dyadic::ZERO })
+                .map(|t| {
+                    if t < len {
+                        values[(o * len + t) * inner + i]
+                    } else {
+                        Dyadic::ZERO
+                    }
+                })
                 .collect();
             rfft_fiber(&fiber, &tw)
         })
         .collect();
-    let re: Vec<Vec<Dyadic>> = spectra.iter().map(|s| s.iter().map(|p| p.0).collect()).collect();
-    let im: Vec<Vec<Dyadic>> = spectra.iter().map(|s| s.iter().map(|p| p.1).collect()).collect();
+    let re: Vec<Vec<Dyadic>> = spectra
+        .iter()
+        .map(|s| s.iter().map(|p| p.0).collect())
+        .collect();
+    let im: Vec<Vec<Dyadic>> = spectra
+        .iter()
+        .map(|s| s.iter().map(|p| p.1).collect())
+        .collect();
     let mut out_dims = dims.clone();
     out_dims[dim] = n / 2 + 1;
     if outer * inner == 0 {
@@ -275,11 +326,19 @@ pub(crate) fn rfft(signal: GsqTensor, dim: usize, n: Option<usize>) -> (GsqTenso
         let empty = generate(&out_dims, fmt, rounding, |_| Dyadic::ZERO);
         return (signal.derive(empty.clone()), signal.derive(empty));
     }
-    (from_fibers(&signal, dims.clone(), dim, &re), from_fibers(&signal, dims, dim, &im))
+    (
+        from_fibers(&signal, dims.clone(), dim, &re),
+        from_fibers(&signal, dims, dim, &im),
+    )
 }
 
 /// Inverse real FFT along `dim` to `n` samples (default `2 * (bins - 1)`).
-pub(crate) fn irfft(spectrum_re: GsqTensor, spectrum_im: GsqTensor, dim: usize, n: Option<usize>) -> GsqTensor {
+pub(crate) fn irfft(
+    spectrum_re: GsqTensor,
+    spectrum_im: GsqTensor,
+    dim: usize,
+    n: Option<usize>,
+) -> GsqTensor {
     let dims = spectrum_re.dims().to_vec();
     assert!(
         spectrum_im.dims() == dims.as_slice(),
@@ -287,11 +346,21 @@ pub(crate) fn irfft(spectrum_re: GsqTensor, spectrum_im: GsqTensor, dim: usize, 
         spectrum_im.dims()
     );
     let (outer, bins, inner) = around(&dims, dim, "irfft");
-    assert!(bins > 0, "burn-gsq irfft: the spectrum has no bins along dim {dim}");
+    assert!(
+        bins > 0,
+        "burn-gsq irfft: the spectrum has no bins along dim {dim}"
+    );
     let n = n.unwrap_or(2 * (bins - 1));
-    assert!(n > 0, "burn-gsq irfft: the output length must be positive (one bin needs an explicit n)");
+    assert!(
+        n > 0,
+        "burn-gsq irfft: the output length must be positive (one bin needs an explicit n)"
+    );
     let (re, im) = (spectrum_re.values(), spectrum_im.values());
-    let tw = if n.is_power_of_two() { twiddles(n) } else { Vec::new() };
+    let tw = if n.is_power_of_two() {
+        twiddles(n)
+    } else {
+        Vec::new()
+    };
     let signals: Vec<Vec<Dyadic>> = (0..outer * inner)
         .into_par_iter()
         .map(|f| {
@@ -323,7 +392,16 @@ mod tests {
     #[test]
     fn sines_and_cosines_match_f64() {
         for den in [1i64, 2, 3, 5, 7, 8, 12, 100, 1024, 1 << 20] {
-            for num in [-3 * den - 1, -1, 0, 1, den / 3, den / 2, den - 1, 5 * den + 3] {
+            for num in [
+                -3 * den - 1,
+                -1,
+                0,
+                1,
+                den / 3,
+                den / 2,
+                den - 1,
+                5 * den + 3,
+            ] {
                 let (c, s) = cos_sin_turns(num, den);
                 let angle = core::f64::consts::TAU * (num.rem_euclid(den) as f64) / (den as f64);
                 assert!((to_f64(c) - angle.cos()).abs() < 1e-15, "cos {num}/{den}");

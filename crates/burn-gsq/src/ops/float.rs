@@ -21,7 +21,12 @@ impl FloatTensorOps<Gsq> for Gsq {
         creation::from_data(data, device)
     }
 
-    fn float_random(shape: Shape, distribution: Distribution, device: &Device<Gsq>, dtype: FloatDType) -> FloatTensor<Gsq> {
+    fn float_random(
+        shape: Shape,
+        distribution: Distribution,
+        device: &Device<Gsq>,
+        dtype: FloatDType,
+    ) -> FloatTensor<Gsq> {
         random::random(shape, distribution, device, dtype)
     }
 
@@ -33,7 +38,12 @@ impl FloatTensorOps<Gsq> for Gsq {
         creation::full(shape, Scalar::Int(1), device, dtype)
     }
 
-    fn float_full(shape: Shape, fill_value: Scalar, device: &Device<Gsq>, dtype: FloatDType) -> FloatTensor<Gsq> {
+    fn float_full(
+        shape: Shape,
+        fill_value: Scalar,
+        device: &Device<Gsq>,
+        dtype: FloatDType,
+    ) -> FloatTensor<Gsq> {
         creation::full(shape, fill_value, device, dtype)
     }
 
@@ -81,7 +91,9 @@ impl FloatTensorOps<Gsq> for Gsq {
 
     fn float_clamp(tensor: FloatTensor<Gsq>, min: Scalar, max: Scalar) -> FloatTensor<Gsq> {
         let (lo, hi) = (scalar(&tensor, min), scalar(&tensor, max));
-        unary(tensor, move |x| super::math::min(super::math::max(x, lo), hi))
+        unary(tensor, move |x| {
+            super::math::min(super::math::max(x, lo), hi)
+        })
     }
 
     fn float_sub(lhs: FloatTensor<Gsq>, rhs: FloatTensor<Gsq>) -> FloatTensor<Gsq> {
@@ -117,7 +129,9 @@ impl FloatTensorOps<Gsq> for Gsq {
 
     fn float_remainder_scalar(lhs: FloatTensor<Gsq>, rhs: Scalar) -> FloatTensor<Gsq> {
         let s = scalar(&lhs, rhs);
-        unary(lhs, move |x| super::math::resolve(gse_math::remainder(x, s)))
+        unary(lhs, move |x| {
+            super::math::resolve(gse_math::remainder(x, s))
+        })
     }
 
     fn float_matmul(lhs: FloatTensor<Gsq>, rhs: FloatTensor<Gsq>) -> FloatTensor<Gsq> {
@@ -155,15 +169,29 @@ impl FloatTensorOps<Gsq> for Gsq {
         shape::reshape(tensor, shape)
     }
 
-    fn float_gather(dim: usize, tensor: FloatTensor<Gsq>, indices: IntTensor<Gsq>) -> FloatTensor<Gsq> {
+    fn float_gather(
+        dim: usize,
+        tensor: FloatTensor<Gsq>,
+        indices: IntTensor<Gsq>,
+    ) -> FloatTensor<Gsq> {
         index::gather(dim, tensor, indices)
     }
 
-    fn float_scatter_add(dim: usize, tensor: FloatTensor<Gsq>, indices: IntTensor<Gsq>, value: FloatTensor<Gsq>) -> FloatTensor<Gsq> {
+    fn float_scatter_add(
+        dim: usize,
+        tensor: FloatTensor<Gsq>,
+        indices: IntTensor<Gsq>,
+        value: FloatTensor<Gsq>,
+    ) -> FloatTensor<Gsq> {
         index::scatter_add(dim, tensor, indices, value)
     }
 
-    fn float_scatter_nd(data: FloatTensor<Gsq>, indices: IntTensor<Gsq>, values: FloatTensor<Gsq>, reduction: IndexingUpdateOp) -> FloatTensor<Gsq> {
+    fn float_scatter_nd(
+        data: FloatTensor<Gsq>,
+        indices: IntTensor<Gsq>,
+        values: FloatTensor<Gsq>,
+        reduction: IndexingUpdateOp,
+    ) -> FloatTensor<Gsq> {
         index::scatter_nd(data, indices, values, reduction)
     }
 
@@ -171,11 +199,20 @@ impl FloatTensorOps<Gsq> for Gsq {
         index::gather_nd(data, indices)
     }
 
-    fn float_select(tensor: FloatTensor<Gsq>, dim: usize, indices: IntTensor<Gsq>) -> FloatTensor<Gsq> {
+    fn float_select(
+        tensor: FloatTensor<Gsq>,
+        dim: usize,
+        indices: IntTensor<Gsq>,
+    ) -> FloatTensor<Gsq> {
         index::select(tensor, dim, indices)
     }
 
-    fn float_select_add(tensor: FloatTensor<Gsq>, dim: usize, indices: IntTensor<Gsq>, value: FloatTensor<Gsq>) -> FloatTensor<Gsq> {
+    fn float_select_add(
+        tensor: FloatTensor<Gsq>,
+        dim: usize,
+        indices: IntTensor<Gsq>,
+        value: FloatTensor<Gsq>,
+    ) -> FloatTensor<Gsq> {
         index::select_add(tensor, dim, indices, value)
     }
 
@@ -183,69 +220,129 @@ impl FloatTensorOps<Gsq> for Gsq {
         shape::slice(tensor, slices)
     }
 
-    fn float_slice_assign(tensor: FloatTensor<Gsq>, slices: &[Slice], value: FloatTensor<Gsq>) -> FloatTensor<Gsq> {
+    fn float_slice_assign(
+        tensor: FloatTensor<Gsq>,
+        slices: &[Slice],
+        value: FloatTensor<Gsq>,
+    ) -> FloatTensor<Gsq> {
         index::slice_assign(tensor, slices, value)
     }
 
-    fn float_mask_where(tensor: FloatTensor<Gsq>, mask: BoolTensor<Gsq>, value: FloatTensor<Gsq>) -> FloatTensor<Gsq> {
+    fn float_mask_where(
+        tensor: FloatTensor<Gsq>,
+        mask: BoolTensor<Gsq>,
+        value: FloatTensor<Gsq>,
+    ) -> FloatTensor<Gsq> {
         index::mask_where(tensor, mask, value)
     }
 
-    fn float_mask_fill(tensor: FloatTensor<Gsq>, mask: BoolTensor<Gsq>, value: Scalar) -> FloatTensor<Gsq> {
+    fn float_mask_fill(
+        tensor: FloatTensor<Gsq>,
+        mask: BoolTensor<Gsq>,
+        value: Scalar,
+    ) -> FloatTensor<Gsq> {
         let v = scalar(&tensor, value);
         index::mask_fill(tensor, mask, v)
     }
 
-    fn float_equal(lhs: FloatTensor<Gsq>, rhs: FloatTensor<Gsq>, out_dtype: BoolDType) -> BoolTensor<Gsq> {
+    fn float_equal(
+        lhs: FloatTensor<Gsq>,
+        rhs: FloatTensor<Gsq>,
+        out_dtype: BoolDType,
+    ) -> BoolTensor<Gsq> {
         reduce::compare(lhs, rhs, Comparison::Eq, out_dtype)
     }
 
-    fn float_not_equal(lhs: FloatTensor<Gsq>, rhs: FloatTensor<Gsq>, out_dtype: BoolDType) -> BoolTensor<Gsq> {
+    fn float_not_equal(
+        lhs: FloatTensor<Gsq>,
+        rhs: FloatTensor<Gsq>,
+        out_dtype: BoolDType,
+    ) -> BoolTensor<Gsq> {
         reduce::compare(lhs, rhs, Comparison::Ne, out_dtype)
     }
 
-    fn float_equal_elem(lhs: FloatTensor<Gsq>, rhs: Scalar, out_dtype: BoolDType) -> BoolTensor<Gsq> {
+    fn float_equal_elem(
+        lhs: FloatTensor<Gsq>,
+        rhs: Scalar,
+        out_dtype: BoolDType,
+    ) -> BoolTensor<Gsq> {
         let s = scalar(&lhs, rhs);
         reduce::compare_scalar(lhs, s, Comparison::Eq, out_dtype)
     }
 
-    fn float_not_equal_elem(lhs: FloatTensor<Gsq>, rhs: Scalar, out_dtype: BoolDType) -> BoolTensor<Gsq> {
+    fn float_not_equal_elem(
+        lhs: FloatTensor<Gsq>,
+        rhs: Scalar,
+        out_dtype: BoolDType,
+    ) -> BoolTensor<Gsq> {
         let s = scalar(&lhs, rhs);
         reduce::compare_scalar(lhs, s, Comparison::Ne, out_dtype)
     }
 
-    fn float_greater(lhs: FloatTensor<Gsq>, rhs: FloatTensor<Gsq>, out_dtype: BoolDType) -> BoolTensor<Gsq> {
+    fn float_greater(
+        lhs: FloatTensor<Gsq>,
+        rhs: FloatTensor<Gsq>,
+        out_dtype: BoolDType,
+    ) -> BoolTensor<Gsq> {
         reduce::compare(lhs, rhs, Comparison::Gt, out_dtype)
     }
 
-    fn float_greater_elem(lhs: FloatTensor<Gsq>, rhs: Scalar, out_dtype: BoolDType) -> BoolTensor<Gsq> {
+    fn float_greater_elem(
+        lhs: FloatTensor<Gsq>,
+        rhs: Scalar,
+        out_dtype: BoolDType,
+    ) -> BoolTensor<Gsq> {
         let s = scalar(&lhs, rhs);
         reduce::compare_scalar(lhs, s, Comparison::Gt, out_dtype)
     }
 
-    fn float_greater_equal(lhs: FloatTensor<Gsq>, rhs: FloatTensor<Gsq>, out_dtype: BoolDType) -> BoolTensor<Gsq> {
+    fn float_greater_equal(
+        lhs: FloatTensor<Gsq>,
+        rhs: FloatTensor<Gsq>,
+        out_dtype: BoolDType,
+    ) -> BoolTensor<Gsq> {
         reduce::compare(lhs, rhs, Comparison::Ge, out_dtype)
     }
 
-    fn float_greater_equal_elem(lhs: FloatTensor<Gsq>, rhs: Scalar, out_dtype: BoolDType) -> BoolTensor<Gsq> {
+    fn float_greater_equal_elem(
+        lhs: FloatTensor<Gsq>,
+        rhs: Scalar,
+        out_dtype: BoolDType,
+    ) -> BoolTensor<Gsq> {
         let s = scalar(&lhs, rhs);
         reduce::compare_scalar(lhs, s, Comparison::Ge, out_dtype)
     }
 
-    fn float_lower(lhs: FloatTensor<Gsq>, rhs: FloatTensor<Gsq>, out_dtype: BoolDType) -> BoolTensor<Gsq> {
+    fn float_lower(
+        lhs: FloatTensor<Gsq>,
+        rhs: FloatTensor<Gsq>,
+        out_dtype: BoolDType,
+    ) -> BoolTensor<Gsq> {
         reduce::compare(lhs, rhs, Comparison::Lt, out_dtype)
     }
 
-    fn float_lower_elem(lhs: FloatTensor<Gsq>, rhs: Scalar, out_dtype: BoolDType) -> BoolTensor<Gsq> {
+    fn float_lower_elem(
+        lhs: FloatTensor<Gsq>,
+        rhs: Scalar,
+        out_dtype: BoolDType,
+    ) -> BoolTensor<Gsq> {
         let s = scalar(&lhs, rhs);
         reduce::compare_scalar(lhs, s, Comparison::Lt, out_dtype)
     }
 
-    fn float_lower_equal(lhs: FloatTensor<Gsq>, rhs: FloatTensor<Gsq>, out_dtype: BoolDType) -> BoolTensor<Gsq> {
+    fn float_lower_equal(
+        lhs: FloatTensor<Gsq>,
+        rhs: FloatTensor<Gsq>,
+        out_dtype: BoolDType,
+    ) -> BoolTensor<Gsq> {
         reduce::compare(lhs, rhs, Comparison::Le, out_dtype)
     }
 
-    fn float_lower_equal_elem(lhs: FloatTensor<Gsq>, rhs: Scalar, out_dtype: BoolDType) -> BoolTensor<Gsq> {
+    fn float_lower_equal_elem(
+        lhs: FloatTensor<Gsq>,
+        rhs: Scalar,
+        out_dtype: BoolDType,
+    ) -> BoolTensor<Gsq> {
         let s = scalar(&lhs, rhs);
         reduce::compare_scalar(lhs, s, Comparison::Le, out_dtype)
     }
@@ -413,7 +510,12 @@ impl FloatTensorOps<Gsq> for Gsq {
         reduce::arg(tensor, dim, out_dtype, k::argmax_dim)
     }
 
-    fn float_argtopk(tensor: FloatTensor<Gsq>, dim: usize, k: usize, out_dtype: IntDType) -> IntTensor<Gsq> {
+    fn float_argtopk(
+        tensor: FloatTensor<Gsq>,
+        dim: usize,
+        k: usize,
+        out_dtype: IntDType,
+    ) -> IntTensor<Gsq> {
         let (_, indices, shape) = reduce::topk(tensor, dim, k);
         int_tensor(indices, shape, out_dtype)
     }
@@ -434,7 +536,11 @@ impl FloatTensorOps<Gsq> for Gsq {
         reduce::along(tensor, dim, k::max_dim)
     }
 
-    fn float_max_dim_with_indices(tensor: FloatTensor<Gsq>, dim: usize, indices_dtype: IntDType) -> (FloatTensor<Gsq>, IntTensor<Gsq>) {
+    fn float_max_dim_with_indices(
+        tensor: FloatTensor<Gsq>,
+        dim: usize,
+        indices_dtype: IntDType,
+    ) -> (FloatTensor<Gsq>, IntTensor<Gsq>) {
         reduce::with_indices(tensor, dim, indices_dtype, k::max_dim_with_indices)
     }
 
@@ -446,7 +552,11 @@ impl FloatTensorOps<Gsq> for Gsq {
         reduce::along(tensor, dim, k::min_dim)
     }
 
-    fn float_min_dim_with_indices(tensor: FloatTensor<Gsq>, dim: usize, indices_dtype: IntDType) -> (FloatTensor<Gsq>, IntTensor<Gsq>) {
+    fn float_min_dim_with_indices(
+        tensor: FloatTensor<Gsq>,
+        dim: usize,
+        indices_dtype: IntDType,
+    ) -> (FloatTensor<Gsq>, IntTensor<Gsq>) {
         reduce::with_indices(tensor, dim, indices_dtype, k::min_dim_with_indices)
     }
 
@@ -470,15 +580,30 @@ impl FloatTensorOps<Gsq> for Gsq {
         reduce::sort(tensor, dim, descending)
     }
 
-    fn float_sort_with_indices(tensor: FloatTensor<Gsq>, dim: usize, descending: bool, indices_dtype: IntDType) -> (FloatTensor<Gsq>, IntTensor<Gsq>) {
+    fn float_sort_with_indices(
+        tensor: FloatTensor<Gsq>,
+        dim: usize,
+        descending: bool,
+        indices_dtype: IntDType,
+    ) -> (FloatTensor<Gsq>, IntTensor<Gsq>) {
         reduce::sort_with_indices(tensor, dim, descending, indices_dtype)
     }
 
-    fn float_argsort(tensor: FloatTensor<Gsq>, dim: usize, descending: bool, out_dtype: IntDType) -> IntTensor<Gsq> {
+    fn float_argsort(
+        tensor: FloatTensor<Gsq>,
+        dim: usize,
+        descending: bool,
+        out_dtype: IntDType,
+    ) -> IntTensor<Gsq> {
         reduce::argsort(tensor, dim, descending, out_dtype)
     }
 
-    fn float_unfold(tensor: FloatTensor<Gsq>, dim: usize, size: usize, step: usize) -> FloatTensor<Gsq> {
+    fn float_unfold(
+        tensor: FloatTensor<Gsq>,
+        dim: usize,
+        size: usize,
+        step: usize,
+    ) -> FloatTensor<Gsq> {
         shape::unfold(tensor, dim, size, step)
     }
 
@@ -494,4 +619,3 @@ impl FloatTensorOps<Gsq> for Gsq {
         bool_tensor(vec![false; shape.num_elements()], shape, out_dtype)
     }
 }
-

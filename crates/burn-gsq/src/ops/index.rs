@@ -38,7 +38,11 @@ fn physical(t: &GseTensor, coord: &[usize]) -> usize {
 }
 
 fn check_index(op: &str, index: i64, dim_size: usize) -> usize {
-    let i = if index < 0 { index + dim_size as i64 } else { index };
+    let i = if index < 0 {
+        index + dim_size as i64
+    } else {
+        index
+    };
     assert!(
         (0..dim_size as i64).contains(&i),
         "burn-gsq: {op}: index {index} is out of bounds for a dimension of size {dim_size}"
@@ -46,7 +50,11 @@ fn check_index(op: &str, index: i64, dim_size: usize) -> usize {
     i as usize
 }
 
-fn build(like: &GsqTensor, dims: &[usize], f: impl Fn(usize, &mut [usize]) -> Dyadic + Sync) -> GsqTensor {
+fn build(
+    like: &GsqTensor,
+    dims: &[usize],
+    f: impl Fn(usize, &mut [usize]) -> Dyadic + Sync,
+) -> GsqTensor {
     let (format, rounding) = like.out();
     let rank = dims.len();
     let t = generate(dims, format, rounding, |i| {
@@ -89,7 +97,12 @@ fn add_at(base: GsqTensor, updates: impl Iterator<Item = (usize, Dyadic)>) -> Gs
     build(&base, &dims, |i, _| acc[i])
 }
 
-pub(crate) fn scatter_add(dim: usize, t: GsqTensor, indices: FlexTensor, value: GsqTensor) -> GsqTensor {
+pub(crate) fn scatter_add(
+    dim: usize,
+    t: GsqTensor,
+    indices: FlexTensor,
+    value: GsqTensor,
+) -> GsqTensor {
     let idx_dims: Vec<usize> = indices.layout().shape().iter().copied().collect();
     let idx = int_values(indices);
     let out_strides = row_major_strides(t.dims());
@@ -107,7 +120,12 @@ pub(crate) fn scatter_add(dim: usize, t: GsqTensor, indices: FlexTensor, value: 
     add_at(t, updates.into_iter())
 }
 
-pub(crate) fn select_add(t: GsqTensor, dim: usize, indices: FlexTensor, value: GsqTensor) -> GsqTensor {
+pub(crate) fn select_add(
+    t: GsqTensor,
+    dim: usize,
+    indices: FlexTensor,
+    value: GsqTensor,
+) -> GsqTensor {
     let idx = int_values(indices);
     let out_strides = row_major_strides(t.dims());
     let size = t.dims()[dim];
@@ -137,7 +155,11 @@ pub(crate) fn slice_assign(t: GsqTensor, slices: &[Slice], value: GsqTensor) -> 
                 let r = s.to_range(d);
                 let step = if s.step == 0 { 1 } else { s.step };
                 let count = (r.end.saturating_sub(r.start)).div_ceil(step.unsigned_abs());
-                let first = if step > 0 { r.start as isize } else { r.end as isize - 1 };
+                let first = if step > 0 {
+                    r.start as isize
+                } else {
+                    r.end as isize - 1
+                };
                 (first, step, count)
             }
             None => (0, 1, d),
@@ -155,7 +177,9 @@ pub(crate) fn slice_assign(t: GsqTensor, slices: &[Slice], value: GsqTensor) -> 
             inside[a] = (off / step) as usize;
         }
         if hit {
-            value.tensor.storage_value(physical(&value.tensor, &inside[..dims.len()]))
+            value
+                .tensor
+                .storage_value(physical(&value.tensor, &inside[..dims.len()]))
         } else {
             t.tensor.storage_value(physical(&t.tensor, coord))
         }
@@ -177,7 +201,13 @@ fn broadcast_mask(mask: FlexTensor, dims: &[usize]) -> Vec<bool> {
         .map(|i| {
             unravel(i, dims, &mut coord);
             let src: usize = (0..mdims.len())
-                .map(|a| if mdims[a] == 1 { 0 } else { coord[a + lead] * mstrides[a] })
+                .map(|a| {
+                    if mdims[a] == 1 {
+                        0
+                    } else {
+                        coord[a + lead] * mstrides[a]
+                    }
+                })
                 .sum();
             values[src]
         })

@@ -20,7 +20,9 @@ impl IntTensorOps<Gsq> for Gsq {
         <Flex as IntTensorOps<Flex>>::int_empty(shape, &FlexDevice, dtype)
     }
 
-    fn int_into_data(tensor: IntTensor<Gsq>) -> impl Future<Output = Result<TensorData, ExecutionError>> + Send {
+    fn int_into_data(
+        tensor: IntTensor<Gsq>,
+    ) -> impl Future<Output = Result<TensorData, ExecutionError>> + Send {
         <Flex as IntTensorOps<Flex>>::int_into_data(tensor)
     }
 
@@ -44,15 +46,27 @@ impl IntTensorOps<Gsq> for Gsq {
         <Flex as IntTensorOps<Flex>>::int_slice(tensor, slices)
     }
 
-    fn int_slice_assign(tensor: IntTensor<Gsq>, slices: &[Slice], value: IntTensor<Gsq>) -> IntTensor<Gsq> {
+    fn int_slice_assign(
+        tensor: IntTensor<Gsq>,
+        slices: &[Slice],
+        value: IntTensor<Gsq>,
+    ) -> IntTensor<Gsq> {
         <Flex as IntTensorOps<Flex>>::int_slice_assign(tensor, slices, value)
     }
 
-    fn int_mask_where(tensor: IntTensor<Gsq>, mask: BoolTensor<Gsq>, value: IntTensor<Gsq>) -> IntTensor<Gsq> {
+    fn int_mask_where(
+        tensor: IntTensor<Gsq>,
+        mask: BoolTensor<Gsq>,
+        value: IntTensor<Gsq>,
+    ) -> IntTensor<Gsq> {
         <Flex as IntTensorOps<Flex>>::int_mask_where(tensor, mask, value)
     }
 
-    fn int_mask_fill(tensor: IntTensor<Gsq>, mask: BoolTensor<Gsq>, value: Scalar) -> IntTensor<Gsq> {
+    fn int_mask_fill(
+        tensor: IntTensor<Gsq>,
+        mask: BoolTensor<Gsq>,
+        value: Scalar,
+    ) -> IntTensor<Gsq> {
         <Flex as IntTensorOps<Flex>>::int_mask_fill(tensor, mask, value)
     }
 
@@ -60,11 +74,21 @@ impl IntTensorOps<Gsq> for Gsq {
         <Flex as IntTensorOps<Flex>>::int_gather(dim, tensor, indices)
     }
 
-    fn int_scatter_add(dim: usize, tensor: IntTensor<Gsq>, indices: IntTensor<Gsq>, value: IntTensor<Gsq>) -> IntTensor<Gsq> {
+    fn int_scatter_add(
+        dim: usize,
+        tensor: IntTensor<Gsq>,
+        indices: IntTensor<Gsq>,
+        value: IntTensor<Gsq>,
+    ) -> IntTensor<Gsq> {
         <Flex as IntTensorOps<Flex>>::int_scatter_add(dim, tensor, indices, value)
     }
 
-    fn int_scatter_nd(data: IntTensor<Gsq>, indices: IntTensor<Gsq>, values: IntTensor<Gsq>, reduction: burn_backend::tensor::IndexingUpdateOp) -> IntTensor<Gsq> {
+    fn int_scatter_nd(
+        data: IntTensor<Gsq>,
+        indices: IntTensor<Gsq>,
+        values: IntTensor<Gsq>,
+        reduction: burn_backend::tensor::IndexingUpdateOp,
+    ) -> IntTensor<Gsq> {
         <Flex as IntTensorOps<Flex>>::int_scatter_nd(data, indices, values, reduction)
     }
 
@@ -76,7 +100,12 @@ impl IntTensorOps<Gsq> for Gsq {
         <Flex as IntTensorOps<Flex>>::int_select(tensor, dim, indices)
     }
 
-    fn int_select_add(tensor: IntTensor<Gsq>, dim: usize, indices: IntTensor<Gsq>, value: IntTensor<Gsq>) -> IntTensor<Gsq> {
+    fn int_select_add(
+        tensor: IntTensor<Gsq>,
+        dim: usize,
+        indices: IntTensor<Gsq>,
+        value: IntTensor<Gsq>,
+    ) -> IntTensor<Gsq> {
         <Flex as IntTensorOps<Flex>>::int_select_add(tensor, dim, indices, value)
     }
 
@@ -88,11 +117,19 @@ impl IntTensorOps<Gsq> for Gsq {
         <Flex as IntTensorOps<Flex>>::int_cat(tensors, dim)
     }
 
-    fn int_equal(lhs: IntTensor<Gsq>, rhs: IntTensor<Gsq>, out_dtype: BoolDType) -> BoolTensor<Gsq> {
+    fn int_equal(
+        lhs: IntTensor<Gsq>,
+        rhs: IntTensor<Gsq>,
+        out_dtype: BoolDType,
+    ) -> BoolTensor<Gsq> {
         <Flex as IntTensorOps<Flex>>::int_equal(lhs, rhs, out_dtype)
     }
 
-    fn int_not_equal(lhs: IntTensor<Gsq>, rhs: IntTensor<Gsq>, out_dtype: BoolDType) -> BoolTensor<Gsq> {
+    fn int_not_equal(
+        lhs: IntTensor<Gsq>,
+        rhs: IntTensor<Gsq>,
+        out_dtype: BoolDType,
+    ) -> BoolTensor<Gsq> {
         <Flex as IntTensorOps<Flex>>::int_not_equal(lhs, rhs, out_dtype)
     }
 
@@ -100,11 +137,19 @@ impl IntTensorOps<Gsq> for Gsq {
         <Flex as IntTensorOps<Flex>>::int_equal_elem(lhs, rhs, out_dtype)
     }
 
-    fn int_not_equal_elem(lhs: IntTensor<Gsq>, rhs: Scalar, out_dtype: BoolDType) -> BoolTensor<Gsq> {
+    fn int_not_equal_elem(
+        lhs: IntTensor<Gsq>,
+        rhs: Scalar,
+        out_dtype: BoolDType,
+    ) -> BoolTensor<Gsq> {
         <Flex as IntTensorOps<Flex>>::int_not_equal_elem(lhs, rhs, out_dtype)
     }
 
-    fn int_greater(lhs: IntTensor<Gsq>, rhs: IntTensor<Gsq>, out_dtype: BoolDType) -> BoolTensor<Gsq> {
+    fn int_greater(
+        lhs: IntTensor<Gsq>,
+        rhs: IntTensor<Gsq>,
+        out_dtype: BoolDType,
+    ) -> BoolTensor<Gsq> {
         <Flex as IntTensorOps<Flex>>::int_greater(lhs, rhs, out_dtype)
     }
 
@@ -112,15 +157,27 @@ impl IntTensorOps<Gsq> for Gsq {
         <Flex as IntTensorOps<Flex>>::int_greater_elem(lhs, rhs, out_dtype)
     }
 
-    fn int_greater_equal(lhs: IntTensor<Gsq>, rhs: IntTensor<Gsq>, out_dtype: BoolDType) -> BoolTensor<Gsq> {
+    fn int_greater_equal(
+        lhs: IntTensor<Gsq>,
+        rhs: IntTensor<Gsq>,
+        out_dtype: BoolDType,
+    ) -> BoolTensor<Gsq> {
         <Flex as IntTensorOps<Flex>>::int_greater_equal(lhs, rhs, out_dtype)
     }
 
-    fn int_greater_equal_elem(lhs: IntTensor<Gsq>, rhs: Scalar, out_dtype: BoolDType) -> BoolTensor<Gsq> {
+    fn int_greater_equal_elem(
+        lhs: IntTensor<Gsq>,
+        rhs: Scalar,
+        out_dtype: BoolDType,
+    ) -> BoolTensor<Gsq> {
         <Flex as IntTensorOps<Flex>>::int_greater_equal_elem(lhs, rhs, out_dtype)
     }
 
-    fn int_lower(lhs: IntTensor<Gsq>, rhs: IntTensor<Gsq>, out_dtype: BoolDType) -> BoolTensor<Gsq> {
+    fn int_lower(
+        lhs: IntTensor<Gsq>,
+        rhs: IntTensor<Gsq>,
+        out_dtype: BoolDType,
+    ) -> BoolTensor<Gsq> {
         <Flex as IntTensorOps<Flex>>::int_lower(lhs, rhs, out_dtype)
     }
 
@@ -128,11 +185,19 @@ impl IntTensorOps<Gsq> for Gsq {
         <Flex as IntTensorOps<Flex>>::int_lower_elem(lhs, rhs, out_dtype)
     }
 
-    fn int_lower_equal(lhs: IntTensor<Gsq>, rhs: IntTensor<Gsq>, out_dtype: BoolDType) -> BoolTensor<Gsq> {
+    fn int_lower_equal(
+        lhs: IntTensor<Gsq>,
+        rhs: IntTensor<Gsq>,
+        out_dtype: BoolDType,
+    ) -> BoolTensor<Gsq> {
         <Flex as IntTensorOps<Flex>>::int_lower_equal(lhs, rhs, out_dtype)
     }
 
-    fn int_lower_equal_elem(lhs: IntTensor<Gsq>, rhs: Scalar, out_dtype: BoolDType) -> BoolTensor<Gsq> {
+    fn int_lower_equal_elem(
+        lhs: IntTensor<Gsq>,
+        rhs: Scalar,
+        out_dtype: BoolDType,
+    ) -> BoolTensor<Gsq> {
         <Flex as IntTensorOps<Flex>>::int_lower_equal_elem(lhs, rhs, out_dtype)
     }
 
@@ -216,7 +281,12 @@ impl IntTensorOps<Gsq> for Gsq {
         <Flex as IntTensorOps<Flex>>::int_ones(shape, &FlexDevice, dtype)
     }
 
-    fn int_full(shape: Shape, fill_value: Scalar, _device: &Device<Gsq>, dtype: IntDType) -> IntTensor<Gsq> {
+    fn int_full(
+        shape: Shape,
+        fill_value: Scalar,
+        _device: &Device<Gsq>,
+        dtype: IntDType,
+    ) -> IntTensor<Gsq> {
         <Flex as IntTensorOps<Flex>>::int_full(shape, fill_value, &FlexDevice, dtype)
     }
 
@@ -284,7 +354,10 @@ impl IntTensorOps<Gsq> for Gsq {
         <Flex as IntTensorOps<Flex>>::int_max_dim(tensor, dim)
     }
 
-    fn int_max_dim_with_indices(tensor: IntTensor<Gsq>, dim: usize) -> (IntTensor<Gsq>, IntTensor<Gsq>) {
+    fn int_max_dim_with_indices(
+        tensor: IntTensor<Gsq>,
+        dim: usize,
+    ) -> (IntTensor<Gsq>, IntTensor<Gsq>) {
         <Flex as IntTensorOps<Flex>>::int_max_dim_with_indices(tensor, dim)
     }
 
@@ -304,7 +377,10 @@ impl IntTensorOps<Gsq> for Gsq {
         <Flex as IntTensorOps<Flex>>::int_min_dim(tensor, dim)
     }
 
-    fn int_min_dim_with_indices(tensor: IntTensor<Gsq>, dim: usize) -> (IntTensor<Gsq>, IntTensor<Gsq>) {
+    fn int_min_dim_with_indices(
+        tensor: IntTensor<Gsq>,
+        dim: usize,
+    ) -> (IntTensor<Gsq>, IntTensor<Gsq>) {
         <Flex as IntTensorOps<Flex>>::int_min_dim_with_indices(tensor, dim)
     }
 
@@ -328,11 +404,21 @@ impl IntTensorOps<Gsq> for Gsq {
         <Flex as IntTensorOps<Flex>>::int_flip(tensor, axes)
     }
 
-    fn int_random(shape: Shape, distribution: Distribution, _device: &Device<Gsq>, dtype: IntDType) -> IntTensor<Gsq> {
+    fn int_random(
+        shape: Shape,
+        distribution: Distribution,
+        _device: &Device<Gsq>,
+        dtype: IntDType,
+    ) -> IntTensor<Gsq> {
         <Flex as IntTensorOps<Flex>>::int_random(shape, distribution, &FlexDevice, dtype)
     }
 
-    fn int_arange_step(range: Range<i64>, step: usize, _device: &Device<Gsq>, dtype: IntDType) -> IntTensor<Gsq> {
+    fn int_arange_step(
+        range: Range<i64>,
+        step: usize,
+        _device: &Device<Gsq>,
+        dtype: IntDType,
+    ) -> IntTensor<Gsq> {
         <Flex as IntTensorOps<Flex>>::int_arange_step(range, step, &FlexDevice, dtype)
     }
 
@@ -368,7 +454,11 @@ impl IntTensorOps<Gsq> for Gsq {
         <Flex as IntTensorOps<Flex>>::int_sort(tensor, dim, descending)
     }
 
-    fn int_sort_with_indices(tensor: IntTensor<Gsq>, dim: usize, descending: bool) -> (IntTensor<Gsq>, IntTensor<Gsq>) {
+    fn int_sort_with_indices(
+        tensor: IntTensor<Gsq>,
+        dim: usize,
+        descending: bool,
+    ) -> (IntTensor<Gsq>, IntTensor<Gsq>) {
         <Flex as IntTensorOps<Flex>>::int_sort_with_indices(tensor, dim, descending)
     }
 

@@ -48,7 +48,11 @@ fn bilinear_taps(input: usize, output: usize, align_corners: bool) -> Taps {
     (0..output)
         .map(|o| {
             let (num, den) = source(o, input, output, align_corners);
-            let (low, frac) = if num < 0 { (0, 0) } else { ((num / den) as usize, num % den) };
+            let (low, frac) = if num < 0 {
+                (0, 0)
+            } else {
+                ((num / den) as usize, num % den)
+            };
             let high = (low + 1).min(input - 1);
             vec![(low, ratio(den - frac, den)), (high, ratio(frac, den))]
         })
@@ -78,7 +82,12 @@ fn bicubic_taps(input: usize, output: usize, align_corners: bool) -> Taps {
             let (num, den) = source(o, input, output, align_corners);
             let (fl, frac) = (num.div_euclid(den), num.rem_euclid(den));
             (-1..=2i128)
-                .map(|d| ((fl + d).clamp(0, last) as usize, cubic_weight((frac - d * den).abs(), den)))
+                .map(|d| {
+                    (
+                        (fl + d).clamp(0, last) as usize,
+                        cubic_weight((frac - d * den).abs(), den),
+                    )
+                })
                 .collect()
         })
         .collect()
@@ -148,13 +157,22 @@ fn transpose(taps: &Taps, input: usize) -> Taps {
 
 fn dims4(t: &GsqTensor, op: &str, what: &str) -> [usize; 4] {
     let d = t.dims();
-    assert!(d.len() == 4, "burn-gsq {op}: {what} must be [batch, channels, height, width], got {d:?}");
+    assert!(
+        d.len() == 4,
+        "burn-gsq {op}: {what} must be [batch, channels, height, width], got {d:?}"
+    );
     [d[0], d[1], d[2], d[3]]
 }
 
 /// Applies the separable map `rows x cols` to every plane of `src`, row-major values of shape
 /// `[batch, channels, h, w]`, giving planes of `rows.len() x cols.len()` as a result of `like`.
-fn separable(like: &GsqTensor, src: &[Dyadic], [batch, channels, h, w]: [usize; 4], rows: &Taps, cols: &Taps) -> GsqTensor {
+fn separable(
+    like: &GsqTensor,
+    src: &[Dyadic],
+    [batch, channels, h, w]: [usize; 4],
+    rows: &Taps,
+    cols: &Taps,
+) -> GsqTensor {
     let (oh, ow) = (rows.len(), cols.len());
     let value = |i: usize| {
         let base = (i / (oh * ow)) * h * w;
@@ -173,9 +191,16 @@ fn separable(like: &GsqTensor, src: &[Dyadic], [batch, channels, h, w]: [usize; 
     like.derive(generate(&[batch, channels, oh, ow], fmt, rounding, value))
 }
 
-pub(crate) fn interpolate(x: GsqTensor, output_size: [usize; 2], options: InterpolateOptions) -> GsqTensor {
+pub(crate) fn interpolate(
+    x: GsqTensor,
+    output_size: [usize; 2],
+    options: InterpolateOptions,
+) -> GsqTensor {
     let [b, c, h, w] = dims4(&x, "interpolate", "input");
-    assert!(h > 0 && w > 0, "burn-gsq interpolate: input spatial dimensions must be non-zero");
+    assert!(
+        h > 0 && w > 0,
+        "burn-gsq interpolate: input spatial dimensions must be non-zero"
+    );
     let rows = taps(&options.mode, h, output_size[0], options.align_corners);
     let cols = taps(&options.mode, w, output_size[1], options.align_corners);
     separable(&x, &x.values(), [b, c, h, w], &rows, &cols)
@@ -198,7 +223,10 @@ pub(crate) fn interpolate_backward(
         grad.dims(),
         x.dims()
     );
-    assert!(h > 0 && w > 0, "burn-gsq {op}: input spatial dimensions must be non-zero");
+    assert!(
+        h > 0 && w > 0,
+        "burn-gsq {op}: input spatial dimensions must be non-zero"
+    );
     let rows = transpose(&taps(&options.mode, h, gh, options.align_corners), h);
     let cols = transpose(&taps(&options.mode, w, gw, options.align_corners), w);
     separable(&x, &grad.values(), [b, c, gh, gw], &rows, &cols)
@@ -226,7 +254,10 @@ mod tests {
             }
         };
         for p in 0..=16 {
-            assert!((f(cubic_weight(p, 8)) - keys(p as f64 / 8.0)).abs() < 1e-15, "p = {p}");
+            assert!(
+                (f(cubic_weight(p, 8)) - keys(p as f64 / 8.0)).abs() < 1e-15,
+                "p = {p}"
+            );
         }
     }
 

@@ -39,14 +39,22 @@ pub(crate) fn unary_math(x: GsqTensor, f: fn(Dyadic) -> Outcome) -> GsqTensor {
     unary(x, move |d| resolve(f(d)))
 }
 
-pub(crate) fn binary(a: GsqTensor, b: GsqTensor, f: impl Fn(Dyadic, Dyadic) -> Dyadic + Sync) -> GsqTensor {
+pub(crate) fn binary(
+    a: GsqTensor,
+    b: GsqTensor,
+    f: impl Fn(Dyadic, Dyadic) -> Dyadic + Sync,
+) -> GsqTensor {
     let (format, rounding) = a.out();
     let t = map_binary(&a.tensor, &b.tensor, format, rounding, f)
         .unwrap_or_else(|e| panic!("burn-gsq: elementwise op: {e}"));
     a.derive(t)
 }
 
-pub(crate) fn binary_math(a: GsqTensor, b: GsqTensor, f: fn(Dyadic, Dyadic) -> Outcome) -> GsqTensor {
+pub(crate) fn binary_math(
+    a: GsqTensor,
+    b: GsqTensor,
+    f: fn(Dyadic, Dyadic) -> Outcome,
+) -> GsqTensor {
     binary(a, b, move |x, y| resolve(f(x, y)))
 }
 

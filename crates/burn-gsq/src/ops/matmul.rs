@@ -63,7 +63,10 @@ pub(crate) fn matmul(lhs: GsqTensor, rhs: GsqTensor) -> GsqTensor {
     );
     let batch = broadcast_shape(&a[..ra - 2], &b[..rb - 2])
         .unwrap_or_else(|| panic!("burn-gsq: matmul: batch dims {a:?} and {b:?} do not broadcast"));
-    let (oa, ob) = (batch_offsets(&lhs.tensor, &batch), batch_offsets(&rhs.tensor, &batch));
+    let (oa, ob) = (
+        batch_offsets(&lhs.tensor, &batch),
+        batch_offsets(&rhs.tensor, &batch),
+    );
     let a_refs: Vec<MatRef> = oa.iter().map(|&o| mat_ref(&lhs.tensor, o, m, k)).collect();
     let b_refs: Vec<MatRef> = ob.iter().map(|&o| mat_ref(&rhs.tensor, o, k, n)).collect();
     let p = lhs.policy();

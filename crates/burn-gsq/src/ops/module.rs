@@ -3,8 +3,8 @@
 //! and the kernels.
 
 use burn_backend::ops::{
-    AttentionModuleOptions, ConvOptions, ConvTransposeOptions, DeformConv2dBackward, DeformConvOptions,
-    InterpolateOptions, MaxPool2dBackward, MaxPool2dWithIndices, ModuleOps,
+    AttentionModuleOptions, ConvOptions, ConvTransposeOptions, DeformConv2dBackward,
+    DeformConvOptions, InterpolateOptions, MaxPool2dBackward, MaxPool2dWithIndices, ModuleOps,
 };
 use burn_backend::tensor::{BoolTensor, FloatTensor, IntTensor};
 
@@ -12,7 +12,12 @@ use super::{attention, conv, deform_conv, fft, interpolate, pool};
 use crate::Gsq;
 
 impl ModuleOps<Gsq> for Gsq {
-    fn conv2d(x: FloatTensor<Gsq>, weight: FloatTensor<Gsq>, bias: Option<FloatTensor<Gsq>>, options: ConvOptions<2>) -> FloatTensor<Gsq> {
+    fn conv2d(
+        x: FloatTensor<Gsq>,
+        weight: FloatTensor<Gsq>,
+        bias: Option<FloatTensor<Gsq>>,
+        options: ConvOptions<2>,
+    ) -> FloatTensor<Gsq> {
         conv::conv2d(x, weight, bias, options)
     }
 
@@ -37,11 +42,24 @@ impl ModuleOps<Gsq> for Gsq {
         options: DeformConvOptions<2>,
     ) -> DeformConv2dBackward<Gsq> {
         let (x_grad, offset_grad, weight_grad, mask_grad, bias_grad) =
-            deform_conv::deform_conv2d_backward(x, offset, weight, mask, bias, output_grad, options);
+            deform_conv::deform_conv2d_backward(
+                x,
+                offset,
+                weight,
+                mask,
+                bias,
+                output_grad,
+                options,
+            );
         DeformConv2dBackward::new(x_grad, offset_grad, weight_grad, mask_grad, bias_grad)
     }
 
-    fn conv3d(x: FloatTensor<Gsq>, weight: FloatTensor<Gsq>, bias: Option<FloatTensor<Gsq>>, options: ConvOptions<3>) -> FloatTensor<Gsq> {
+    fn conv3d(
+        x: FloatTensor<Gsq>,
+        weight: FloatTensor<Gsq>,
+        bias: Option<FloatTensor<Gsq>>,
+        options: ConvOptions<3>,
+    ) -> FloatTensor<Gsq> {
         conv::conv3d(x, weight, bias, options)
     }
 
@@ -71,7 +89,14 @@ impl ModuleOps<Gsq> for Gsq {
         count_include_pad: bool,
         ceil_mode: bool,
     ) -> FloatTensor<Gsq> {
-        pool::avg_pool2d(x, kernel_size, stride, padding, count_include_pad, ceil_mode)
+        pool::avg_pool2d(
+            x,
+            kernel_size,
+            stride,
+            padding,
+            count_include_pad,
+            ceil_mode,
+        )
     }
 
     fn avg_pool2d_backward(
@@ -83,14 +108,25 @@ impl ModuleOps<Gsq> for Gsq {
         count_include_pad: bool,
         ceil_mode: bool,
     ) -> FloatTensor<Gsq> {
-        pool::avg_pool2d_backward(x, grad, kernel_size, stride, padding, count_include_pad, ceil_mode)
+        pool::avg_pool2d_backward(
+            x,
+            grad,
+            kernel_size,
+            stride,
+            padding,
+            count_include_pad,
+            ceil_mode,
+        )
     }
 
     fn adaptive_avg_pool2d(x: FloatTensor<Gsq>, output_size: [usize; 2]) -> FloatTensor<Gsq> {
         pool::adaptive_avg_pool2d(x, output_size)
     }
 
-    fn adaptive_avg_pool2d_backward(x: FloatTensor<Gsq>, grad: FloatTensor<Gsq>) -> FloatTensor<Gsq> {
+    fn adaptive_avg_pool2d_backward(
+        x: FloatTensor<Gsq>,
+        grad: FloatTensor<Gsq>,
+    ) -> FloatTensor<Gsq> {
         pool::adaptive_avg_pool2d_backward(x, grad)
     }
 
@@ -113,7 +149,8 @@ impl ModuleOps<Gsq> for Gsq {
         dilation: [usize; 2],
         ceil_mode: bool,
     ) -> MaxPool2dWithIndices<Gsq> {
-        let (output, indices) = pool::max_pool2d_with_indices(x, kernel_size, stride, padding, dilation, ceil_mode);
+        let (output, indices) =
+            pool::max_pool2d_with_indices(x, kernel_size, stride, padding, dilation, ceil_mode);
         MaxPool2dWithIndices::new(output, indices)
     }
 
@@ -139,7 +176,11 @@ impl ModuleOps<Gsq> for Gsq {
         ))
     }
 
-    fn interpolate(x: FloatTensor<Gsq>, output_size: [usize; 2], options: InterpolateOptions) -> FloatTensor<Gsq> {
+    fn interpolate(
+        x: FloatTensor<Gsq>,
+        output_size: [usize; 2],
+        options: InterpolateOptions,
+    ) -> FloatTensor<Gsq> {
         interpolate::interpolate(x, output_size, options)
     }
 
@@ -169,7 +210,10 @@ impl ModuleOps<Gsq> for Gsq {
         beta: Option<FloatTensor<Gsq>>,
         epsilon: f64,
     ) -> FloatTensor<Gsq> {
-        let eps = crate::convert::scalar_to_dyadic(burn_backend::Scalar::Float(epsilon), tensor.policy().special);
+        let eps = crate::convert::scalar_to_dyadic(
+            burn_backend::Scalar::Float(epsilon),
+            tensor.policy().special,
+        );
         let (format, rounding) = tensor.out();
         let out = gse_kernels::layer_norm(
             &tensor.tensor,
@@ -182,11 +226,20 @@ impl ModuleOps<Gsq> for Gsq {
         tensor.derive(out)
     }
 
-    fn rfft(signal: FloatTensor<Gsq>, dim: usize, n: Option<usize>) -> (FloatTensor<Gsq>, FloatTensor<Gsq>) {
+    fn rfft(
+        signal: FloatTensor<Gsq>,
+        dim: usize,
+        n: Option<usize>,
+    ) -> (FloatTensor<Gsq>, FloatTensor<Gsq>) {
         fft::rfft(signal, dim, n)
     }
 
-    fn irfft(spectrum_re: FloatTensor<Gsq>, spectrum_im: FloatTensor<Gsq>, dim: usize, n: Option<usize>) -> FloatTensor<Gsq> {
+    fn irfft(
+        spectrum_re: FloatTensor<Gsq>,
+        spectrum_im: FloatTensor<Gsq>,
+        dim: usize,
+        n: Option<usize>,
+    ) -> FloatTensor<Gsq> {
         fft::irfft(spectrum_re, spectrum_im, dim, n)
     }
 }

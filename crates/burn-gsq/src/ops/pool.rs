@@ -25,8 +25,19 @@ struct Window {
 }
 
 /// Output length of a pooling window sweep (burn's `calculate_pool_output_size`, checked).
-fn pool_out_len(input: usize, kernel: usize, stride: usize, padding: usize, dilation: usize, ceil_mode: bool, op: &str) -> usize {
-    assert!(kernel > 0 && stride > 0 && dilation > 0, "burn-gsq {op}: kernel, stride and dilation must be non-zero");
+fn pool_out_len(
+    input: usize,
+    kernel: usize,
+    stride: usize,
+    padding: usize,
+    dilation: usize,
+    ceil_mode: bool,
+    op: &str,
+) -> usize {
+    assert!(
+        kernel > 0 && stride > 0 && dilation > 0,
+        "burn-gsq {op}: kernel, stride and dilation must be non-zero"
+    );
     let span = dilation * (kernel - 1) + 1;
     let padded = input + 2 * padding;
     assert!(
@@ -34,20 +45,34 @@ fn pool_out_len(input: usize, kernel: usize, stride: usize, padding: usize, dila
         "burn-gsq {op}: the window (extent {span}) is larger than the padded input ({padded})"
     );
     let room = padded - span;
-    if ceil_mode { room.div_ceil(stride) + 1 } else { room / stride + 1 }
+    if ceil_mode {
+        room.div_ceil(stride) + 1
+    } else {
+        room / stride + 1
+    }
 }
 
 /// Fixed windows of `avg_pool2d` along one axis, `out` of them. Coordinates are taken in the
 /// padded input; the divisor counts the window's positions inside the padded input
 /// (`count_include_pad`) or inside the input itself. Positions past the padded input, which
 /// `ceil_mode` can add, are never counted.
-fn fixed_windows(input: usize, out: usize, kernel: usize, stride: usize, padding: usize, include_pad: bool) -> Vec<Window> {
+fn fixed_windows(
+    input: usize,
+    out: usize,
+    kernel: usize,
+    stride: usize,
+    padding: usize,
+    include_pad: bool,
+) -> Vec<Window> {
     (0..out)
         .map(|o| {
             let lo = o * stride;
             let hi = lo + kernel;
             let start = lo.max(padding).min(input + padding) - padding;
-            let end = hi.min(input + padding).max(lo.max(padding).min(input + padding)) - padding;
+            let end = hi
+                .min(input + padding)
+                .max(lo.max(padding).min(input + padding))
+                - padding;
             let padded = hi.min(input + 2 * padding).saturating_sub(lo);
             let count = if include_pad { padded } else { end - start };
             Window { start, end, count }
@@ -61,7 +86,11 @@ fn adaptive_windows(input: usize, out: usize) -> Vec<Window> {
         .map(|o| {
             let start = o * input / out;
             let end = ((o + 1) * input).div_ceil(out);
-            Window { start, end, count: end - start }
+            Window {
+                start,
+                end,
+                count: end - start,
+            }
         })
         .collect()
 }
@@ -80,7 +109,10 @@ fn covering(windows: &[Window], input: usize) -> Vec<Vec<usize>> {
 /// `[B, C, H, W]` of a pooling input.
 fn dims4(t: &GsqTensor, op: &str, what: &str) -> [usize; 4] {
     let d = t.dims();
-    assert!(d.len() == 4, "burn-gsq {op}: {what} must be [batch, channels, height, width], got {d:?}");
+    assert!(
+        d.len() == 4,
+        "burn-gsq {op}: {what} must be [batch, channels, height, width], got {d:?}"
+    );
     [d[0], d[1], d[2], d[3]]
 }
 
@@ -114,7 +146,13 @@ fn average_pool(x: &GsqTensor, rows: &[Window], cols: &[Window]) -> GsqTensor {
 
 /// Backward of [`average_pool`]: each input element gathers `grad / count` of the windows
 /// covering it.
-fn average_pool_backward(x: &GsqTensor, grad: &GsqTensor, rows: &[Window], cols: &[Window], op: &str) -> GsqTensor {
+fn average_pool_backward(
+    x: &GsqTensor,
+    grad: &GsqTensor,
+    rows: &[Window],
+    cols: &[Window],
+    op: &str,
+) -> GsqTensor {
     let [b, c, h, w] = dims4(x, op, "input");
     let [gb, gc, oh, ow] = dims4(grad, op, "grad");
     assert!(
@@ -147,7 +185,16 @@ fn average_pool_backward(x: &GsqTensor, grad: &GsqTensor, rows: &[Window], cols:
 }
 
 /// The fixed windows of an `avg_pool2d` call on input `[.., h, w]`.
-fn avg_windows(h: usize, w: usize, kernel: [usize; 2], stride: [usize; 2], padding: [usize; 2], include_pad: bool, ceil_mode: bool, op: &str) -> (Vec<Window>, Vec<Window>) {
+fn avg_windows(
+    h: usize,
+    w: usize,
+    kernel: [usize; 2],
+    stride: [usize; 2],
+    padding: [usize; 2],
+    include_pad: bool,
+    ceil_mode: bool,
+    op: &str,
+) -> (Vec<Window>, Vec<Window>) {
     let oh = pool_out_len(h, kernel[0], stride[0], padding[0], 1, ceil_mode, op);
     let ow = pool_out_len(w, kernel[1], stride[1], padding[1], 1, ceil_mode, op);
     (
@@ -165,7 +212,16 @@ pub(crate) fn avg_pool2d(
     ceil_mode: bool,
 ) -> GsqTensor {
     let [_, _, h, w] = dims4(&x, "avg_pool2d", "input");
-    let (rows, cols) = avg_windows(h, w, kernel_size, stride, padding, count_include_pad, ceil_mode, "avg_pool2d");
+    let (rows, cols) = avg_windows(
+        h,
+        w,
+        kernel_size,
+        stride,
+        padding,
+        count_include_pad,
+        ceil_mode,
+        "avg_pool2d",
+    );
     average_pool(&x, &rows, &cols)
 }
 
@@ -180,7 +236,16 @@ pub(crate) fn avg_pool2d_backward(
 ) -> GsqTensor {
     let op = "avg_pool2d_backward";
     let [_, _, h, w] = dims4(&x, op, "input");
-    let (rows, cols) = avg_windows(h, w, kernel_size, stride, padding, count_include_pad, ceil_mode, op);
+    let (rows, cols) = avg_windows(
+        h,
+        w,
+        kernel_size,
+        stride,
+        padding,
+        count_include_pad,
+        ceil_mode,
+        op,
+    );
     average_pool_backward(&x, &grad, &rows, &cols, op)
 }
 
@@ -190,14 +255,24 @@ pub(crate) fn adaptive_avg_pool2d(x: GsqTensor, output_size: [usize; 2]) -> GsqT
         output_size[0] > 0 && output_size[1] > 0,
         "burn-gsq adaptive_avg_pool2d: output size must be non-zero, got {output_size:?}"
     );
-    average_pool(&x, &adaptive_windows(h, output_size[0]), &adaptive_windows(w, output_size[1]))
+    average_pool(
+        &x,
+        &adaptive_windows(h, output_size[0]),
+        &adaptive_windows(w, output_size[1]),
+    )
 }
 
 pub(crate) fn adaptive_avg_pool2d_backward(x: GsqTensor, grad: GsqTensor) -> GsqTensor {
     let op = "adaptive_avg_pool2d_backward";
     let [_, _, h, w] = dims4(&x, op, "input");
     let [_, _, oh, ow] = dims4(&grad, op, "grad");
-    average_pool_backward(&x, &grad, &adaptive_windows(h, oh), &adaptive_windows(w, ow), op)
+    average_pool_backward(
+        &x,
+        &grad,
+        &adaptive_windows(h, oh),
+        &adaptive_windows(w, ow),
+        op,
+    )
 }
 
 /// Max pooling's output values and, per output, the flat `y * W + x` index of the chosen input
@@ -213,8 +288,24 @@ fn max_pool(
     op: &str,
 ) -> (GsqTensor, Vec<i64>) {
     let [b, c, h, w] = dims4(x, op, "input");
-    let oh = pool_out_len(h, kernel[0], stride[0], padding[0], dilation[0], ceil_mode, op);
-    let ow = pool_out_len(w, kernel[1], stride[1], padding[1], dilation[1], ceil_mode, op);
+    let oh = pool_out_len(
+        h,
+        kernel[0],
+        stride[0],
+        padding[0],
+        dilation[0],
+        ceil_mode,
+        op,
+    );
+    let ow = pool_out_len(
+        w,
+        kernel[1],
+        stride[1],
+        padding[1],
+        dilation[1],
+        ceil_mode,
+        op,
+    );
     let taps = |o: usize, axis: usize, size: usize| {
         (0..kernel[axis]).filter_map(move |k| {
             (o * stride[axis] + k * dilation[axis])
@@ -230,7 +321,8 @@ fn max_pool(
         for y in taps((i / ow) % oh, 0, h) {
             for q in taps(i % ow, 1, w) {
                 let at = y * w + q;
-                let better = best.is_none_or(|m| values[base + at].cmp_value(values[base + m]).is_gt());
+                let better =
+                    best.is_none_or(|m| values[base + at].cmp_value(values[base + m]).is_gt());
                 if better {
                     best = Some(at);
                 }
@@ -259,7 +351,16 @@ pub(crate) fn max_pool2d(
     dilation: [usize; 2],
     ceil_mode: bool,
 ) -> GsqTensor {
-    max_pool(&x, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d").0
+    max_pool(
+        &x,
+        kernel_size,
+        stride,
+        padding,
+        dilation,
+        ceil_mode,
+        "max_pool2d",
+    )
+    .0
 }
 
 /// Output and indices (an `I64` burn-flex tensor, like burn-flex's; flat `y * W + x` within
@@ -272,7 +373,15 @@ pub(crate) fn max_pool2d_with_indices(
     dilation: [usize; 2],
     ceil_mode: bool,
 ) -> (GsqTensor, FlexTensor) {
-    let (out, indices) = max_pool(&x, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d_with_indices");
+    let (out, indices) = max_pool(
+        &x,
+        kernel_size,
+        stride,
+        padding,
+        dilation,
+        ceil_mode,
+        "max_pool2d_with_indices",
+    );
     let shape = Shape::from(out.dims().to_vec());
     (out, int_tensor(indices, shape, IntDType::I64))
 }
@@ -312,19 +421,21 @@ pub(crate) fn max_pool2d_with_indices_backward(
     let mut sums = vec![Dyadic::ZERO; b * c * plane_in];
     // One plane per task; within a plane, outputs are added in order, so sums are deterministic.
     if plane_in > 0 {
-        sums.par_chunks_mut(plane_in).enumerate().for_each(|(plane, dst)| {
-            let range = plane * oh * ow..(plane + 1) * oh * ow;
-            for (&at, &v) in indices[range.clone()].iter().zip(&g[range]) {
-                if at < 0 {
-                    continue;
+        sums.par_chunks_mut(plane_in)
+            .enumerate()
+            .for_each(|(plane, dst)| {
+                let range = plane * oh * ow..(plane + 1) * oh * ow;
+                for (&at, &v) in indices[range.clone()].iter().zip(&g[range]) {
+                    if at < 0 {
+                        continue;
+                    }
+                    assert!(
+                        (at as usize) < plane_in,
+                        "burn-gsq {op}: index {at} is outside the {h}x{w} input plane"
+                    );
+                    dst[at as usize] = dst[at as usize].add(v);
                 }
-                assert!(
-                    (at as usize) < plane_in,
-                    "burn-gsq {op}: index {at} is outside the {h}x{w} input plane"
-                );
-                dst[at as usize] = dst[at as usize].add(v);
-            }
-        });
+            });
     }
     let (fmt, rounding) = output_grad.out();
     x.derive(generate(&[b, c, h, w], fmt, rounding, |i| sums[i]))
@@ -338,13 +449,34 @@ mod tests {
     fn fixed_windows_count_like_ndarray() {
         // input 5, kernel 3, stride 2, padding 1: windows over padded [-1, 6).
         let w = fixed_windows(5, 3, 3, 2, 1, true);
-        assert_eq!(w[0], Window { start: 0, end: 2, count: 3 });
-        assert_eq!(w[2], Window { start: 3, end: 5, count: 3 });
+        assert_eq!(
+            w[0],
+            Window {
+                start: 0,
+                end: 2,
+                count: 3
+            }
+        );
+        assert_eq!(
+            w[2],
+            Window {
+                start: 3,
+                end: 5,
+                count: 3
+            }
+        );
         let w = fixed_windows(5, 3, 3, 2, 1, false);
         assert_eq!(w[0].count, 2);
         // ceil mode: input 5, kernel 2, stride 2: last window [4, 6) has one position.
         let w = fixed_windows(5, 3, 2, 2, 0, true);
-        assert_eq!(w[2], Window { start: 4, end: 5, count: 1 });
+        assert_eq!(
+            w[2],
+            Window {
+                start: 4,
+                end: 5,
+                count: 1
+            }
+        );
     }
 
     #[test]

@@ -50,12 +50,19 @@ fn finite(o: gse_math::Outcome) -> Dyadic {
 
 /// A standard normal sample by Box–Muller: `sqrt(-2 ln u1) * cos(2 pi u2)`.
 fn standard_normal(b1: u64, b2: u64) -> Dyadic {
-    let radius = finite(gse_math::sqrt(finite(gse_math::log(unit_open_low(b1))).shl(1).neg()));
+    let radius = finite(gse_math::sqrt(
+        finite(gse_math::log(unit_open_low(b1))).shl(1).neg(),
+    ));
     let angle = unit(b2).mul(gse_math::PI).shl(1);
     radius.mul(finite(gse_math::cos(angle)))
 }
 
-pub(crate) fn random(shape: Shape, distribution: Distribution, device: &GsqDevice, dtype: FloatDType) -> GsqTensor {
+pub(crate) fn random(
+    shape: Shape,
+    distribution: Distribution,
+    device: &GsqDevice,
+    dtype: FloatDType,
+) -> GsqTensor {
     let p = device.policy();
     let key = next_stream();
     let f = |x: f64| scalar_to_dyadic(burn_backend::Scalar::Float(x), p.special);

@@ -33,7 +33,12 @@ pub(crate) fn all(
     t.derive(r)
 }
 
-pub(crate) fn arg(t: GsqTensor, dim: usize, dtype: IntDType, kernel: fn(&k::GseTensor, usize) -> Vec<i64>) -> FlexTensor {
+pub(crate) fn arg(
+    t: GsqTensor,
+    dim: usize,
+    dtype: IntDType,
+    kernel: fn(&k::GseTensor, usize) -> Vec<i64>,
+) -> FlexTensor {
     let shape = reduced_shape(&t, dim);
     int_tensor(kernel(&t.tensor, dim), shape, dtype)
 }
@@ -56,7 +61,12 @@ pub(crate) fn sort(t: GsqTensor, dim: usize, descending: bool) -> GsqTensor {
     t.derive(r)
 }
 
-pub(crate) fn sort_with_indices(t: GsqTensor, dim: usize, descending: bool, dtype: IntDType) -> (GsqTensor, FlexTensor) {
+pub(crate) fn sort_with_indices(
+    t: GsqTensor,
+    dim: usize,
+    descending: bool,
+    dtype: IntDType,
+) -> (GsqTensor, FlexTensor) {
     let (format, rounding) = t.out();
     let shape = Shape::from(t.dims().to_vec());
     let (values, indices) = k::sort_with_indices(&t.tensor, dim, descending, format, rounding);
@@ -82,7 +92,12 @@ pub(crate) fn compare(a: GsqTensor, b: GsqTensor, cmp: Comparison, dtype: BoolDT
     bool_tensor(values, Shape::from(dims), dtype)
 }
 
-pub(crate) fn compare_scalar(a: GsqTensor, s: Dyadic, cmp: Comparison, dtype: BoolDType) -> FlexTensor {
+pub(crate) fn compare_scalar(
+    a: GsqTensor,
+    s: Dyadic,
+    cmp: Comparison,
+    dtype: BoolDType,
+) -> FlexTensor {
     let shape = Shape::from(a.dims().to_vec());
     bool_tensor(k::compare_scalar(&a.tensor, s, cmp), shape, dtype)
 }

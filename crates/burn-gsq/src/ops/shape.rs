@@ -44,7 +44,11 @@ pub(crate) fn unfold(t: GsqTensor, dim: usize, size: usize, step: usize) -> GsqT
     let mut shape = layout.shape().to_vec();
     let mut strides = layout.strides().to_vec();
     let len = shape[dim];
-    let windows = if len >= size { (len - size) / step + 1 } else { 0 };
+    let windows = if len >= size {
+        (len - size) / step + 1
+    } else {
+        0
+    };
     let along = strides[dim];
     shape[dim] = windows;
     strides[dim] = along * step as isize;
