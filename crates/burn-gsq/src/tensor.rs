@@ -46,6 +46,12 @@ impl GsqTensor {
         (p.stream, p.rounding)
     }
 
+    /// A float primitive over existing GSE storage (e.g. blocks read back from a file), on
+    /// `device`. Wrap it with `Tensor::from_primitive(TensorPrimitive::Float(..))`.
+    pub fn from_gse(tensor: GseTensor, device: GsqDevice) -> Self {
+        Self::new(tensor, device)
+    }
+
     /// The GSE tensor inside.
     pub fn gse(&self) -> &GseTensor {
         &self.tensor
