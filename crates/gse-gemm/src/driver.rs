@@ -245,6 +245,27 @@ thread_local! {
     static A_SCRATCH: RefCell<Panels> = RefCell::new(Panels::default());
 }
 
+/// Packs every operand of a validated batch as `run` would (all of A up front) and drops the
+/// panels: the packing cost alone, for benchmarks. Returns false when the engine does not run.
+pub(crate) fn pack_only(batch: &Batch<'_>, cfg: &GemmConfig) -> bool {
+    let kernel = Kernel::detect();
+    let Some(plan) = Plan::new(cfg.operand_format, batch.k) else {
+        return false;
+    };
+    let one = |e: usize, side: u64| {
+        let rounding = operand_rounding(cfg, e, side);
+        let (lines, width, shift) = if side == 0 {
+            (a_lines(&batch.a[e], rounding), MR, plan.shift_a)
+        } else {
+            (b_lines(&batch.b[e], rounding), NR, plan.shift_b)
+        };
+        let mut p = Panels::default();
+        pack(&lines, 0, lines.lines, width, &plan, shift, true, kernel, &mut p);
+        p.count
+    };
+    (0..batch.len()).map(|e| one(e, 0) + one(e, 1)).sum::<usize>() > 0
+}
+
 fn run_engine(
     batch: &Batch<'_>,
     cfg: &GemmConfig,
@@ -264,7 +285,7 @@ fn run_engine(
                 b_lines(&views[e], rounding)
             };
             let mut p = Panels::default();
-            pack(&lines, 0, lines.lines, width, plan, shift, parallel, &mut p);
+            pack(&lines, 0, lines.lines, width, plan, shift, parallel, kernel, &mut p);
             p
         };
         if first.len() >= threads {
@@ -309,7 +330,7 @@ fn run_engine(
                     let lines = a_lines(&batch.a[e], rounding);
                     let first = task.rows.start * MR;
                     let count = (task.rows.end * MR).min(batch.m) - first;
-                    pack(&lines, first, count, MR, plan, plan.shift_a, false, &mut a);
+                    pack(&lines, first, count, MR, plan, plan.shift_a, false, kernel, &mut a);
                     task.run(&a, task.rows.start) + a.saturated
                 })
             }
@@ -333,6 +354,24 @@ struct Task<'a, 'b> {
 impl Task<'_, '_> {
     /// Computes the task's tiles; `a` holds its A panels from panel index `a_first` on.
     fn run(&self, a: &Panels, a_first: usize) -> u64 {
+        match self.kernel {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `Kernel::Avx2` is only used resolved, i.e. with AVX2 detected.
+            Kernel::Avx2 => unsafe { self.run_avx2(a, a_first) },
+            _ => self.run_body(a, a_first),
+        }
+    }
+
+    /// [`Self::run_body`] compiled for AVX2, so the micro-kernel and flush inline into it and
+    /// the output rounding uses `lzcnt`; identical integer results.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,bmi1,bmi2,lzcnt")]
+    unsafe fn run_avx2(&self, a: &Panels, a_first: usize) -> u64 {
+        self.run_body(a, a_first)
+    }
+
+    #[inline(always)]
+    fn run_body(&self, a: &Panels, a_first: usize) -> u64 {
         let (m, n) = (self.batch.m, self.batch.n);
         let out_base = self.entry * m * n;
         let mut scratch = TileScratch::default();
@@ -341,28 +380,47 @@ impl Task<'_, '_> {
             let bp = self.b.panel(jp);
             let c0 = jp * NR;
             let cn = NR.min(n - c0);
+            let bias = self.batch.bias.as_deref().map(|b| &b[c0..c0 + cn]);
             for ip in self.rows.start..self.rows.end.min(m.div_ceil(MR)) {
                 let ap = a.panel(ip - a_first);
                 let r0 = ip * MR;
                 let rn = MR.min(m - r0);
-                let value = compute(self.kernel, self.plan, &ap, &bp, &mut scratch);
+                let value = compute(self.kernel, self.plan, &ap, &bp, bias, &mut scratch);
                 for i in 0..rn {
                     let row = out_base + (r0 + i) * n + c0;
-                    for j in 0..cn {
-                        let (acc, exp) = match &value {
-                            TileValue::Exact { acc, exp_a, exp_b } => {
-                                (acc[i * NR + j], exp_a[i] + exp_b[j])
+                    // SAFETY: row r0 + i, columns c0..c0 + cn of this entry are inside the
+                    // output and belong to this tile only.
+                    saturated += unsafe {
+                        match (&value, bias) {
+                            (TileValue::Exact32 { acc, exp_a, exp_b }, Some(bias)) => {
+                                self.writer.put_run(row, cn, |j| {
+                                    let v = acc[i * NR + j] as i64;
+                                    add_bias(v, exp_a[i] + exp_b[j], bias[j])
+                                })
                             }
-                            TileValue::Dyadic(d) => (d[i * NR + j].mant, d[i * NR + j].exp),
-                        };
-                        let (acc, exp) = match &self.batch.bias {
-                            Some(bias) => add_bias(acc, exp, bias[c0 + j]),
-                            None => (acc, exp),
-                        };
-                        // SAFETY: (entry, r0 + i, c0 + j) is inside the output and belongs to
-                        // this tile only.
-                        saturated += unsafe { self.writer.put(row + j, acc, exp) } as u64;
-                    }
+                            (TileValue::Exact32 { acc, exp_a, exp_b }, None) => {
+                                self.writer.put_run_i32(
+                                    self.kernel,
+                                    row,
+                                    &acc[i * NR..i * NR + cn],
+                                    exp_a[i],
+                                    exp_b,
+                                )
+                            }
+                            (TileValue::Exact { acc, exp_a, exp_b }, Some(bias)) => {
+                                self.writer.put_run(row, cn, |j| {
+                                    add_bias(acc[i * NR + j], exp_a[i] + exp_b[j], bias[j])
+                                })
+                            }
+                            (TileValue::Exact { acc, exp_a, exp_b }, None) => self
+                                .writer
+                                .put_run(row, cn, |j| (acc[i * NR + j], exp_a[i] + exp_b[j])),
+                            (TileValue::Dyadic(d), _) => self.writer.put_run(row, cn, |j| {
+                                let v = d[i * NR + j];
+                                (v.mant, v.exp)
+                            }),
+                        }
+                    };
                 }
             }
         }

@@ -51,6 +51,7 @@ mod source;
 pub mod stats;
 mod tile;
 mod view;
+mod wide;
 
 pub use error::GemmError;
 pub use gse::{GseBlocks, GseFormat, Rounding};
@@ -179,4 +180,12 @@ pub fn linear_with(
 ) -> Result<GseBlocks, GemmError> {
     let batch = Batch::new(&[x], &[w], bias)?;
     Ok(run(&batch, cfg, kernel))
+}
+
+/// Packs (re-quantizes) both operands of `a * b` without multiplying, in parallel: the packing
+/// cost alone, for benchmarks. Returns false if the operand format runs on the reference path.
+#[doc(hidden)]
+pub fn pack_only(a: MatRef<'_>, b: MatRef<'_>, cfg: &GemmConfig) -> Result<bool, GemmError> {
+    let batch = Batch::new(&[a], &[b], None)?;
+    Ok(driver::pack_only(&batch, cfg))
 }

@@ -24,7 +24,8 @@ use gse::{GseBlocks, Rounding};
 use rayon::prelude::*;
 
 use crate::bounds::Plan;
-use crate::quant::quantize;
+use crate::kernel::Kernel;
+use crate::quant::{quantize, quantize_uniform};
 use crate::source::{Source, WithSource, with_source};
 
 /// An operand as lines of K values.
@@ -113,7 +114,8 @@ struct PanelMut<'a> {
 }
 
 /// Packs lines `first..first + count_lines` into panels of `width` lines, pre-aligning blocks
-/// whose spread is at most `shift`. With `parallel`, panels are packed on the rayon pool.
+/// whose spread is at most `shift`. With `parallel`, panels are packed on the rayon pool;
+/// `kernel` (resolved) picks the instruction set the packing loops are compiled for.
 pub(crate) fn pack(
     lines: &Lines<'_>,
     first: usize,
@@ -122,6 +124,7 @@ pub(crate) fn pack(
     plan: &Plan,
     shift: i32,
     parallel: bool,
+    kernel: Kernel,
     out: &mut Panels,
 ) {
     let count = count_lines.div_ceil(width);
@@ -144,6 +147,7 @@ pub(crate) fn pack(
         return;
     }
     let job = Job {
+        kernel,
         lines,
         plan,
         shift,
@@ -196,6 +200,7 @@ fn resize<T: Copy + Default>(v: &mut Vec<T>, len: usize) {
 
 /// What every panel of one packing shares.
 struct Job<'a> {
+    kernel: Kernel,
     lines: &'a Lines<'a>,
     plan: &'a Plan,
     shift: i32,
@@ -213,14 +218,29 @@ struct PanelJob<'a, 'b> {
 impl WithSource for PanelJob<'_, '_> {
     type Out = u64;
     fn run<S: Source>(self, src: &S) -> u64 {
-        pack_panel(src, self.job, self.p, self.panel)
+        match self.job.kernel {
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: `Kernel::Avx2` only arrives here resolved, i.e. with AVX2 detected (the
+            // bit-manipulation extensions come with every AVX2 CPU: Haswell, Zen).
+            Kernel::Avx2 => unsafe { pack_panel_avx2(src, self.job, self.p, self.panel) },
+            _ => pack_panel(src, self.job, self.p, self.panel),
+        }
     }
+}
+
+/// [`pack_panel`] compiled for AVX2: the same integer code, vectorized wider. Results are
+/// identical by construction (no floating point, no target-dependent integer semantics).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,bmi1,bmi2,lzcnt")]
+unsafe fn pack_panel_avx2<S: Source>(src: &S, job: &Job<'_>, p: usize, out: PanelMut<'_>) -> u64 {
+    pack_panel(src, job, p, out)
 }
 
 /// Marks an all-zero group in the scale tables.
 const ZERO: i32 = i32::MIN;
 
 /// Packs panel `p`; returns the number of saturated values.
+#[inline(always)]
 fn pack_panel<S: Source>(src: &S, job: &Job<'_>, p: usize, out: PanelMut<'_>) -> u64 {
     let Job {
         lines, plan, width: w, ..
@@ -238,20 +258,24 @@ fn pack_panel<S: Source>(src: &S, job: &Job<'_>, p: usize, out: PanelMut<'_>) ->
     for b in 0..plan.blocks() {
         let range = plan.block_range(b);
         for g in range.clone() {
-            gather(src, lines, line0, live, g * gs, gs, &mut mant, &mut lsb);
+            let st = gather(src, lines, line0, live, g * gs, gs, &mut mant, &mut lsb);
+            let common = match lines.rounding {
+                Rounding::NearestEven => align_group(&st, &mut mant[..live * gs], &lsb),
+                Rounding::Stochastic { .. } => None,
+            };
             let gdata = &mut out.data[g * gs * w..(g + 1) * gs * w];
             for line in 0..w {
                 let s = if line < live {
-                    let index0 = (line0 + line) as u64 * lines.k as u64 + (g * gs) as u64;
-                    quantize(
-                        &mant[line * gs..(line + 1) * gs],
-                        &lsb[line * gs..(line + 1) * gs],
-                        plan.p,
-                        lines.rounding,
-                        index0,
-                        &mut q,
-                        &mut saturated,
-                    )
+                    let m = &mant[line * gs..(line + 1) * gs];
+                    match common {
+                        Some(l) => quantize_uniform(m, l, plan.p, &mut q, &mut saturated),
+                        None => {
+                            let index0 =
+                                (line0 + line) as u64 * lines.k as u64 + (g * gs) as u64;
+                            let l = &lsb[line * gs..(line + 1) * gs];
+                            quantize(m, l, plan.p, lines.rounding, index0, &mut q, &mut saturated)
+                        }
+                    }
                 } else {
                     q.fill(0);
                     None
@@ -268,10 +292,18 @@ fn pack_panel<S: Source>(src: &S, job: &Job<'_>, p: usize, out: PanelMut<'_>) ->
     saturated
 }
 
+/// Exponent range and magnitude bits of the non-zero values of one gathered group.
+struct GroupStats {
+    lmin: i32,
+    lmax: i32,
+    /// OR of the magnitudes: its bit length bounds every member's.
+    mag_or: u32,
+}
+
 /// Reads group `g` (K indices `k0..k0 + gs`) of lines `line0..line0 + live` into `mant`/`lsb`
 /// (`[line][kk]`); missing lines and K beyond the end are zeros.
 #[allow(clippy::too_many_arguments)]
-#[inline]
+#[inline(always)]
 fn gather<S: Source>(
     src: &S,
     lines: &Lines<'_>,
@@ -281,8 +313,13 @@ fn gather<S: Source>(
     gs: usize,
     mant: &mut [i32],
     lsb: &mut [i32],
-) {
+) -> GroupStats {
     let kn = gs.min(lines.k - k0);
+    let mut st = GroupStats {
+        lmin: i32::MAX,
+        lmax: i32::MIN,
+        mag_or: 0,
+    };
     for line in 0..mant.len() / gs {
         let (m, l) = (
             &mut mant[line * gs..(line + 1) * gs],
@@ -297,8 +334,12 @@ fn gather<S: Source>(
         let mut idx =
             lines.offset + (line0 + line) as isize * lines.line_stride + k0 as isize * ks;
         for (mv, lv) in m[..kn].iter_mut().zip(l[..kn].iter_mut()) {
-            *mv = src.mant(idx as usize);
-            *lv = src.lsb(idx as usize);
+            let (v, e) = (src.mant(idx as usize), src.lsb(idx as usize));
+            (*mv, *lv) = (v, e);
+            let nonzero = v != 0;
+            st.lmin = st.lmin.min(if nonzero { e } else { i32::MAX });
+            st.lmax = st.lmax.max(if nonzero { e } else { i32::MIN });
+            st.mag_or |= v.unsigned_abs();
             idx += ks;
         }
         // Padding keeps the last exponent so a uniform group stays uniform.
@@ -306,10 +347,31 @@ fn gather<S: Source>(
         m[kn..].fill(0);
         l[kn..].fill(last);
     }
+    st
+}
+
+/// Rewrites a gathered group as integers at the common exponent `st.lmin` when that is exact
+/// in i32 (the magnitudes' bits plus the exponent spread fit in 31 bits); returns the exponent.
+/// Every line can then be quantized with one shift ([`quantize_uniform`]).
+#[inline(always)]
+fn align_group(st: &GroupStats, mant: &mut [i32], lsb: &[i32]) -> Option<i32> {
+    if st.mag_or == 0 {
+        return Some(0); // all zero: any exponent
+    }
+    let bits = 32 - st.mag_or.leading_zeros() as i32;
+    if st.lmax - st.lmin + bits > 31 {
+        return None;
+    }
+    for (v, &e) in mant.iter_mut().zip(lsb) {
+        // Zero members may carry any exponent: clamping their (meaningless) shift is harmless.
+        *v <<= (e - st.lmin).clamp(0, 31) as u32;
+    }
+    Some(st.lmin)
 }
 
 /// Decides block `b` line by line, pre-shifting aligned lines in `data`; returns whether
 /// every line is aligned.
+#[inline(always)]
 fn align_block(
     job: &Job<'_>,
     b: usize,

@@ -14,7 +14,8 @@ use gse::{Rounding, SCALE_MAX, SCALE_MIN};
 ///
 /// Returns `None` for an all-zero group (`out` zeroed), else its scale. `index0` is the random
 /// index of element 0 for stochastic rounding (element `k` uses `index0 + k`). Values that
-/// saturate at `SCALE_MAX` are added to `saturated`.
+/// saturate at `SCALE_MAX` are added to `saturated`. This is the general per-element form;
+/// packing uses [`quantize_uniform`] after aligning a group to one exponent when it can.
 pub(crate) fn quantize(
     m: &[i32],
     l: &[i32],
@@ -26,10 +27,14 @@ pub(crate) fn quantize(
 ) -> Option<i32> {
     let n = m.len();
     let (m, l, out) = (&m[..n], &l[..n], &mut out[..n]);
+    if n == 0 {
+        return None;
+    }
+    if rounding == Rounding::NearestEven && l.iter().all(|&x| x == l[0]) {
+        return quantize_uniform(m, l[0], p, out, saturated);
+    }
     let mut top = i32::MIN;
-    let mut uniform = true;
     for k in 0..n {
-        uniform &= l[k] == l[0];
         if m[k] != 0 {
             top = top.max(l[k] + bit_length(m[k]));
         }
@@ -42,27 +47,64 @@ pub(crate) fn quantize(
     let mut scale = top.clamp(SCALE_MIN, SCALE_MAX);
     loop {
         let lsb = scale - p as i32;
-        let over = match rounding {
-            Rounding::NearestEven if uniform => round_uniform(m, lsb - l[0], max, out),
-            Rounding::NearestEven => {
-                let mut over = 0;
-                for k in 0..n {
-                    let q = round_nearest(m[k], lsb - l[k]);
-                    over += (q.abs() > max) as u32;
-                    out[k] = q.clamp(-max, max) as i32;
+        let mut over = 0;
+        for k in 0..n {
+            let q = match rounding {
+                Rounding::NearestEven => round_nearest(m[k], lsb - l[k]),
+                Rounding::Stochastic { seed } => {
+                    round_stochastic(m[k], lsb - l[k], random_bits(seed, index0 + k as u64))
                 }
-                over
-            }
-            Rounding::Stochastic { seed } => {
-                let mut over = 0;
-                for k in 0..n {
-                    let q = round_stochastic(m[k], lsb - l[k], random_bits(seed, index0 + k as u64));
-                    over += (q.abs() > max) as u32;
-                    out[k] = q.clamp(-max, max) as i32;
-                }
-                over
-            }
-        };
+            };
+            over += (q.abs() > max) as u32;
+            out[k] = q.clamp(-max, max) as i32;
+        }
+        if over == 0 {
+            return Some(scale);
+        }
+        if scale == SCALE_MAX {
+            *saturated += over as u64;
+            return Some(scale);
+        }
+        scale += 1;
+    }
+}
+
+/// Nearest-even quantization of a group whose members share one exponent: `m[k] * 2^l`.
+/// One shift for the whole group, in loops the compiler vectorizes. Same result as
+/// [`quantize`] (and [`gse::quantize_group`]).
+#[inline(always)]
+pub(crate) fn quantize_uniform(
+    m: &[i32],
+    l: i32,
+    p: u32,
+    out: &mut [i32],
+    saturated: &mut u64,
+) -> Option<i32> {
+    let out = &mut out[..m.len()];
+    let amax = m.iter().fold(0u32, |a, &v| a.max(v.unsigned_abs()));
+    if amax == 0 {
+        out.fill(0);
+        return None;
+    }
+    let max = (1u32 << p) - 1;
+    let top = l + (32 - amax.leading_zeros() as i32);
+    if (SCALE_MIN..=SCALE_MAX).contains(&top) {
+        // The common case: the largest member keeps all P bits, d = top - P - l >= ... and a
+        // carry (largest member rounding up to 2^P) is settled by one more shift.
+        let d = top - p as i32 - l;
+        if round_uniform(m, d, max, out) == 0 {
+            return Some(top);
+        }
+        if top < SCALE_MAX {
+            round_uniform(m, d + 1, max, out);
+            return Some(top + 1);
+        }
+    }
+    // Clamped scales: below SCALE_MIN everything rounds at the smallest quantum (maybe up to
+    // a carry), at SCALE_MAX values saturate.
+    let mut scale = top.clamp(SCALE_MIN, SCALE_MAX);
+    loop {
+        let over = round_uniform(m, scale - p as i32 - l, max, out);
         if over == 0 {
             return Some(scale);
         }
@@ -80,30 +122,32 @@ pub(crate) fn bit_length(m: i32) -> i32 {
     32 - m.unsigned_abs().leading_zeros() as i32
 }
 
-/// The common case of one source exponent for the whole group: one shift for all members, in
-/// a loop the compiler can vectorize. Returns how many members overflowed `max`.
-#[inline]
-fn round_uniform(m: &[i32], d: i32, max: i64, out: &mut [i32]) -> u32 {
+/// `out[k] = m[k] * 2^-d` rounded nearest-even and clamped to `±max`; returns how many
+/// members exceeded `max`. Branch-free over the members, in u32 when `|m| < 2^31`.
+#[inline(always)]
+fn round_uniform(m: &[i32], d: i32, max: u32, out: &mut [i32]) -> u32 {
     let mut over = 0;
     if d <= 0 {
         let up = (-d).min(32) as u32;
         for (o, &v) in out.iter_mut().zip(m) {
-            let q = (v as i64) << up;
-            over += (q.abs() > max) as u32;
-            *o = q.clamp(-max, max) as i32;
+            let mag = (v.unsigned_abs() as u64) << up;
+            over += (mag > max as u64) as u32;
+            let r = mag.min(max as u64) as i32;
+            *o = if v < 0 { -r } else { r };
         }
-    } else if d >= 33 {
-        // |m| <= 2^31 < 2^(d-1): everything is below half a quantum.
+    } else if d >= 32 {
+        // |m| <= 2^31 <= 2^(d-1): below half a quantum, or a tie (2^31) that goes to even 0.
         out.fill(0);
     } else {
         let d = d as u32;
-        let half_minus_one = (1u64 << (d - 1)) - 1;
+        let half_minus_one = (1u32 << (d - 1)) - 1;
         for (o, &v) in out.iter_mut().zip(m) {
-            let mag = v.unsigned_abs() as u64;
-            let r = ((mag + half_minus_one + ((mag >> d) & 1)) >> d) as i64;
-            let q = if v < 0 { -r } else { r };
+            let mag = v.unsigned_abs();
+            // mag <= 2^31, half_minus_one < 2^30: the sum fits u32.
+            let r = (mag + half_minus_one + ((mag >> d) & 1)) >> d;
             over += (r > max) as u32;
-            *o = q.clamp(-max, max) as i32;
+            let r = r.min(max) as i32;
+            *o = if v < 0 { -r } else { r };
         }
     }
     over

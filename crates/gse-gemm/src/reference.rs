@@ -1,16 +1,16 @@
 //! The scalar path for operand formats the i16 engine cannot hold (more than 16 bits, groups
 //! of one, or group dot products beyond i32): same operand quantization, exact i64 group dot
-//! products, 62-bit round-to-odd dyadic accumulation across groups. Slow; correct.
+//! products, exact wide accumulation across groups. Slow; correct.
 
-use gse::Dyadic;
 use rayon::prelude::*;
 
 use crate::GemmConfig;
 use crate::driver::{Batch, a_lines, b_lines, operand_rounding};
 use crate::pack::Lines;
 use crate::quant::quantize;
-use crate::requant::{Writer, add_bias};
+use crate::requant::Writer;
 use crate::source::{Source, WithSource, with_source};
+use crate::wide::Wide;
 
 /// Quantized lines: mantissas `[line][k padded to groups]`, scales `[line][group]`.
 struct Quantized {
@@ -89,7 +89,7 @@ pub(crate) fn run(batch: &Batch<'_>, cfg: &GemmConfig, writer: &Writer) -> u64 {
             });
             for i in 0..m {
                 for j in 0..n {
-                    let mut acc = Dyadic::ZERO;
+                    let mut acc = Wide::default();
                     for g in 0..groups {
                         let (Some(sa), Some(sb)) = (qa.scale[i * groups + g], qb.scale[j * groups + g])
                         else {
@@ -99,14 +99,15 @@ pub(crate) fn run(batch: &Batch<'_>, cfg: &GemmConfig, writer: &Writer) -> u64 {
                         let rb = &qb.mant[j * kp + g * gs..][..gs];
                         // |m| < 2^24: products below 2^48, 256 of them below 2^56.
                         let d: i64 = ra.iter().zip(rb).map(|(&x, &y)| x as i64 * y as i64).sum();
-                        acc = acc.add(Dyadic::new(d, sa + sb - two_p));
+                        acc.add(d, sa + sb - two_p);
                     }
-                    let (v, exp) = match &batch.bias {
-                        Some(bias) => add_bias(acc.mant, acc.exp, bias[j]),
-                        None => (acc.mant, acc.exp),
-                    };
+                    if let Some(bias) = &batch.bias {
+                        acc.add(bias[j].mant, bias[j].exp);
+                    }
+                    let sum = acc.to_dyadic();
+                    let (v, exp) = (sum.mant, sum.exp);
                     // SAFETY: each entry's elements are written by this iteration only.
-                    saturated += unsafe { writer.put(e * m * n + i * n + j, v, exp) } as u64;
+                    saturated += unsafe { writer.put_run(e * m * n + i * n + j, 1, |_| (v, exp)) };
                 }
             }
             saturated

@@ -7,9 +7,17 @@ use crate::bounds::Plan;
 use crate::kernel::{Kernel, MR, NR, Tile32, Tile64};
 use crate::pack::Panel;
 use crate::stats::PathCounts;
+use crate::wide::Wide;
 
-/// The exact tile: `value[i][j] = acc[i][j] * 2^(exp_a[i] + exp_b[j])`, or dyadics.
+/// The exact tile: `value[i][j] = acc[i][j] * 2^(exp_a[i] + exp_b[j])` (bias not included),
+/// or round-to-odd dyadics of the exact values with the bias already included.
 pub(crate) enum TileValue<'a> {
+    /// A single aligned K-block: the kernel's i32 sums need no flush.
+    Exact32 {
+        acc: &'a Tile32,
+        exp_a: [i32; MR],
+        exp_b: [i32; NR],
+    },
     Exact {
         acc: &'a Tile64,
         exp_a: [i32; MR],
@@ -25,6 +33,7 @@ pub(crate) struct TileScratch {
     d: Tile32,
     acc: Tile64,
     dyadic: [Dyadic; MR * NR],
+    wide: Vec<Wide>,
 }
 
 impl Default for TileScratch {
@@ -34,25 +43,38 @@ impl Default for TileScratch {
             d: [0; MR * NR],
             acc: [0; MR * NR],
             dyadic: [Dyadic::ZERO; MR * NR],
+            wide: Vec::new(),
         }
     }
 }
 
-/// Computes the tile of A panel `a` and B panel `b`.
+/// Computes the tile of A panel `a` and B panel `b`; `bias` holds the tile's columns' biases
+/// (used by the dyadic path only, which must add them before its single rounding).
+#[inline(always)]
 pub(crate) fn compute<'s>(
     kernel: Kernel,
     plan: &Plan,
     a: &Panel<'_>,
     b: &Panel<'_>,
+    bias: Option<&[Dyadic]>,
     scratch: &'s mut TileScratch,
 ) -> TileValue<'s> {
     let gs = plan.group;
     let two_p = 2 * plan.p as i32;
     if a.spread + b.spread > plan.spread_limit {
         scratch.counts.dyadic_tiles += 1;
-        return TileValue::Dyadic(dyadic_tile(kernel, plan, a, b, scratch));
+        return TileValue::Dyadic(dyadic_tile(kernel, plan, a, b, bias, scratch));
     }
     let TileScratch { d, acc, counts, .. } = scratch;
+    if plan.blocks() == 1 && a.aligned[0] && b.aligned[0] {
+        counts.aligned_blocks += 1;
+        kernel.dot(plan.groups * gs / 2, a.data, b.data, d);
+        return TileValue::Exact32 {
+            acc: d,
+            exp_a: core::array::from_fn(|i| a.base[i] + a.block_exp[i] - two_p),
+            exp_b: core::array::from_fn(|j| b.base[j] + b.block_exp[j]),
+        };
+    }
     acc.fill(0);
     for blk in 0..plan.blocks() {
         let range = plan.block_range(blk);
@@ -81,31 +103,40 @@ pub(crate) fn compute<'s>(
     }
 }
 
-/// Group by group into 62-bit round-to-odd dyadics: any exponent spread, error at most one
-/// unit in the 61st bit of the running sum per group (see the crate docs).
+/// Group by group into exact wide accumulators: any exponent spread, exact, ~20 ns a term.
 fn dyadic_tile<'s>(
     kernel: Kernel,
     plan: &Plan,
     a: &Panel<'_>,
     b: &Panel<'_>,
+    bias: Option<&[Dyadic]>,
     scratch: &'s mut TileScratch,
 ) -> &'s [Dyadic; MR * NR] {
     let two_p = 2 * plan.p as i32;
-    let TileScratch { d, dyadic, .. } = scratch;
-    dyadic.fill(Dyadic::ZERO);
+    let TileScratch {
+        d, dyadic, wide, ..
+    } = scratch;
+    wide.clear();
+    wide.resize(MR * NR, Wide::default());
     for g in 0..plan.groups {
         kernel.dot(plan.group / 2, a.group_data(g), b.group_data(g), d);
         for i in 0..MR {
             let ea = a.base[i] + a.group_exp[g * MR + i] - two_p;
             for j in 0..NR {
-                let v = d[i * NR + j];
-                if v != 0 {
-                    let e = ea + b.base[j] + b.group_exp[g * NR + j];
-                    let slot = &mut dyadic[i * NR + j];
-                    *slot = slot.add(Dyadic::new(v as i64, e));
-                }
+                let e = ea + b.base[j] + b.group_exp[g * NR + j];
+                wide[i * NR + j].add(d[i * NR + j] as i64, e);
             }
         }
+    }
+    if let Some(bias) = bias {
+        for row in wide.chunks_exact_mut(NR) {
+            for (w, v) in row.iter_mut().zip(bias) {
+                w.add(v.mant, v.exp);
+            }
+        }
+    }
+    for (out, w) in dyadic.iter_mut().zip(wide.iter()) {
+        *out = w.to_dyadic();
     }
     dyadic
 }

@@ -97,7 +97,11 @@ impl LongAcc {
         // Two's complement negation over the digits: invert and add one.
         let mut carry = negative as i64;
         for (o, &d) in out.iter_mut().zip(&acc.digits) {
-            let v = if negative { (!d & DIGIT_MASK) + carry } else { d };
+            let v = if negative {
+                (!d & DIGIT_MASK) + carry
+            } else {
+                d
+            };
             carry = v >> DIGIT_BITS;
             *o = (v & DIGIT_MASK) as u32;
         }
@@ -151,7 +155,7 @@ fn top_bits(digits: &[u32], floor: i32, sticky_below: bool) -> Dyadic {
     let sticky = sticky_below || digits[..low].iter().any(|&d| d != 0);
     // The window has at least 3 bits below the 62 kept whenever it holds 3 digits, so the
     // sticky bit lands among the bits that rounding to odd folds together.
-    let window = window;
+    let window = window | sticky as u128;
     Dyadic::from_i128(window as i128, floor + (low as u32 * DIGIT_BITS) as i32)
 }
 

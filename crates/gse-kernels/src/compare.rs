@@ -8,6 +8,7 @@ use gse::sort_key::order_key;
 use rayon::prelude::*;
 
 use crate::elementwise::BroadcastError;
+use crate::key::value_key;
 use crate::layout::{Layout, broadcast_shape};
 use crate::tensor::GseTensor;
 
@@ -17,6 +18,21 @@ const CHUNK: usize = 8192;
 const KEY_EXACT_BITS: u32 = 52;
 /// ...and tops in this range (every GSE value qualifies; a scalar may not).
 const KEY_EXACT_TOPS: core::ops::RangeInclusive<i32> = -510..=511;
+
+/// The [`value_key`] of storage element `p`.
+#[inline(always)]
+fn key_at(blocks: &gse::GseBlocks, p: usize) -> i64 {
+    value_key(blocks.mantissa(p), blocks.lsb_of(p))
+}
+
+/// A scalar's key in [`value_key`]'s order, for scalars that [`order_key`] orders exactly: both
+/// keys order values alike, so the scalar's place among the elements' keys is found through
+/// the elements' order key of the scalar rounded to an element-like mantissa... which may not
+/// exist, so instead the scalar is reduced to 31 significant bits when that is exact.
+fn scalar_key(s: Dyadic) -> i64 {
+    let n = s.normalized(30);
+    value_key(n.mant as i32, n.exp)
+}
 
 /// A comparison operator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -64,7 +80,11 @@ where
 
 /// `a <cmp> b` elementwise with broadcasting: the broadcast shape and the results in its
 /// row-major order.
-pub fn compare(a: &GseTensor, b: &GseTensor, cmp: Comparison) -> Result<(Vec<usize>, Vec<bool>), BroadcastError> {
+pub fn compare(
+    a: &GseTensor,
+    b: &GseTensor,
+    cmp: Comparison,
+) -> Result<(Vec<usize>, Vec<bool>), BroadcastError> {
     let shape = broadcast_shape(a.shape(), b.shape()).ok_or_else(|| BroadcastError {
         lhs: a.shape().to_vec(),
         rhs: b.shape().to_vec(),
@@ -72,17 +92,18 @@ pub fn compare(a: &GseTensor, b: &GseTensor, cmp: Comparison) -> Result<(Vec<usi
     let (la, lb) = (a.layout().expand(&shape), b.layout().expand(&shape));
     let (ba, bb) = (a.blocks(), b.blocks());
     let mut out = vec![false; la.num_elements()];
-    out.par_chunks_mut(CHUNK)
-        .enumerate()
-        .for_each_with((Vec::new(), Vec::new()), |(ia, ib), (c, out)| {
+    out.par_chunks_mut(CHUNK).enumerate().for_each_with(
+        (Vec::new(), Vec::new()),
+        |(ia, ib), (c, out)| {
             ia.resize(out.len(), 0);
             ib.resize(out.len(), 0);
             la.fill_indices(c * CHUNK, ia);
             lb.fill_indices(c * CHUNK, ib);
             for ((o, &pa), &pb) in out.iter_mut().zip(ia.iter()).zip(ib.iter()) {
-                *o = cmp.holds(order_key(ba.get(pa)).cmp(&order_key(bb.get(pb))));
+                *o = cmp.holds(key_at(ba, pa).cmp(&key_at(bb, pb)));
             }
-        });
+        },
+    );
     Ok((shape, out))
 }
 
@@ -92,8 +113,9 @@ pub fn compare_scalar(a: &GseTensor, s: Dyadic, cmp: Comparison) -> Vec<bool> {
     let key_is_exact =
         s.is_zero() || (s.bit_length() <= KEY_EXACT_BITS && KEY_EXACT_TOPS.contains(&s.top()));
     if key_is_exact {
-        let ks = order_key(s);
-        compare_layout(a.layout(), |p| cmp.holds(order_key(blocks.get(p)).cmp(&ks)))
+        // The same order as `value_key`'s, on the scalar.
+        let ks = scalar_key(s);
+        compare_layout(a.layout(), |p| cmp.holds(key_at(blocks, p).cmp(&ks)))
     } else {
         compare_layout(a.layout(), |p| cmp.holds(blocks.get(p).cmp_value(s)))
     }
@@ -127,7 +149,13 @@ mod tests {
         assert_eq!(compare_scalar(&a, huge, Comparison::Lt), [true, true, true]);
         // 1 + 2^-60 has 61 significant bits: 1 is below it, not equal.
         let just_above_one = Dyadic::new((1 << 60) + 1, -60);
-        assert_eq!(compare_scalar(&a, just_above_one, Comparison::Ge), [false, false, false]);
-        assert_eq!(compare_scalar(&a, Dyadic::new(2, -1), Comparison::Eq), [false, false, true]);
+        assert_eq!(
+            compare_scalar(&a, just_above_one, Comparison::Ge),
+            [false, false, false]
+        );
+        assert_eq!(
+            compare_scalar(&a, Dyadic::new(2, -1), Comparison::Eq),
+            [false, false, true]
+        );
     }
 }

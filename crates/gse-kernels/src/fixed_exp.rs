@@ -8,6 +8,7 @@
 //! - `w` is truncated to Q52: below `2^-52 * ln 2`;
 //! - the polynomial for `2^r`, `r < 2^-6`, drops `(r ln 2)^6 / 720 < 2^-48`;
 //! - table entries and Horner steps truncate in Q62: a few `2^-62`.
+//!
 //! So [`exp_neg_q40`] is within `2^-47` of `e^z` for the exact `z` it is given.
 
 use gse::Dyadic;
@@ -119,7 +120,9 @@ pub(crate) fn ln_at_least_one(s: Dyadic) -> Dyadic {
     let mut series = t;
     for j in 1..=13i64 {
         power = power.mul(t2);
-        let term = power.div(Dyadic::from_int(2 * j + 1)).unwrap_or(Dyadic::ZERO);
+        let term = power
+            .div(Dyadic::from_int(2 * j + 1))
+            .unwrap_or(Dyadic::ZERO);
         series = series.add(term);
     }
     Dyadic::from_int(k as i64).mul(LN2).add(series.shl(1))

@@ -27,7 +27,12 @@ pub fn gelu(x: &GseTensor, format: GseFormat, rounding: Rounding) -> GseTensor {
 
 /// `grad * gelu'(x)` with `gelu'(x) = Phi(x) + x phi(x)`. Panics (naming the op) if the shapes
 /// do not broadcast; burn gives both the same shape.
-pub fn gelu_backward(x: &GseTensor, grad: &GseTensor, format: GseFormat, rounding: Rounding) -> GseTensor {
+pub fn gelu_backward(
+    x: &GseTensor,
+    grad: &GseTensor,
+    format: GseFormat,
+    rounding: Rounding,
+) -> GseTensor {
     map_binary(x, grad, format, rounding, |v, g| {
         if g.is_zero() {
             return Dyadic::ZERO;

@@ -105,7 +105,8 @@ impl Layout {
         let mut out = self.clone();
         for &a in axes {
             if out.shape[a] > 0 {
-                out.offset = (out.offset as isize + (out.shape[a] as isize - 1) * out.strides[a]) as usize;
+                out.offset =
+                    (out.offset as isize + (out.shape[a] as isize - 1) * out.strides[a]) as usize;
             }
             out.strides[a] = -out.strides[a];
         }
@@ -123,7 +124,11 @@ impl Layout {
             let signed_step = if s.step == 0 { 1 } else { s.step };
             let step = signed_step.unsigned_abs();
             let count = span.div_ceil(step);
-            let first = if signed_step > 0 { start } else { end.saturating_sub(1) };
+            let first = if signed_step > 0 {
+                start
+            } else {
+                end.saturating_sub(1)
+            };
             if count > 0 {
                 out.offset = (out.offset as isize + first as isize * self.strides[a]) as usize;
             }
@@ -139,7 +144,11 @@ impl Layout {
         let mut strides = vec![0isize; shape.len()];
         for (i, &dim) in shape.iter().enumerate().skip(lead) {
             let src = i - lead;
-            strides[i] = if self.shape[src] == dim { self.strides[src] } else { 0 };
+            strides[i] = if self.shape[src] == dim {
+                self.strides[src]
+            } else {
+                0
+            };
         }
         Self {
             shape: shape.to_vec(),
@@ -244,9 +253,31 @@ mod tests {
         let l = Layout::contiguous(&[2, 3]);
         assert_eq!(indices(&l.swap_dims(0, 1)), [0, 3, 1, 4, 2, 5]);
         assert_eq!(indices(&l.flip(&[1])), [2, 1, 0, 5, 4, 3]);
-        let s = l.slice(&[AxisSlice { start: 0, end: 2, step: 1 }, AxisSlice { start: 0, end: 3, step: 2 }]);
+        let s = l.slice(&[
+            AxisSlice {
+                start: 0,
+                end: 2,
+                step: 1,
+            },
+            AxisSlice {
+                start: 0,
+                end: 3,
+                step: 2,
+            },
+        ]);
         assert_eq!(indices(&s), [0, 2, 3, 5]);
-        let r = l.slice(&[AxisSlice { start: 0, end: 2, step: 1 }, AxisSlice { start: 0, end: 3, step: -2 }]);
+        let r = l.slice(&[
+            AxisSlice {
+                start: 0,
+                end: 2,
+                step: 1,
+            },
+            AxisSlice {
+                start: 0,
+                end: 3,
+                step: -2,
+            },
+        ]);
         assert_eq!(indices(&r), [2, 0, 5, 3]);
         let e = Layout::contiguous(&[1, 3]).expand(&[2, 3]);
         assert_eq!(indices(&e), [0, 1, 2, 0, 1, 2]);

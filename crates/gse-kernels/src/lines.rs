@@ -94,13 +94,7 @@ impl Lines {
     }
 
     /// Line `line` into `mants` and `lsbs` (resized to the line's length).
-    pub fn read(
-        &self,
-        blocks: &GseBlocks,
-        line: usize,
-        mants: &mut Vec<i32>,
-        lsbs: &mut Vec<i32>,
-    ) {
+    pub fn read(&self, blocks: &GseBlocks, line: usize, mants: &mut Vec<i32>, lsbs: &mut Vec<i32>) {
         mants.clear();
         lsbs.clear();
         self.visit(blocks, line, 0..self.len, |m, e| {

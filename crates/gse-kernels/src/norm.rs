@@ -40,7 +40,13 @@ pub fn layer_norm(
 }
 
 /// `x / sqrt(mean(x^2) + eps) * gamma` over the last axis.
-pub fn rms_norm(x: &GseTensor, gamma: &GseTensor, eps: Dyadic, format: GseFormat, rounding: Rounding) -> GseTensor {
+pub fn rms_norm(
+    x: &GseTensor,
+    gamma: &GseTensor,
+    eps: Dyadic,
+    format: GseFormat,
+    rounding: Rounding,
+) -> GseTensor {
     let (dim, gamma) = params(x, gamma, "rms_norm");
     row_op(x, dim, "rms_norm", format, rounding, move |row, out| {
         rms_norm_row(row, &gamma, eps, out)
@@ -73,7 +79,14 @@ struct Row {
     grid_exp: i32,
 }
 
-fn row_op<F>(x: &GseTensor, dim: usize, op: &str, format: GseFormat, rounding: Rounding, f: F) -> GseTensor
+fn row_op<F>(
+    x: &GseTensor,
+    dim: usize,
+    op: &str,
+    format: GseFormat,
+    rounding: Rounding,
+    f: F,
+) -> GseTensor
 where
     F: Fn(&Row, &mut [Dyadic]) + Sync,
 {
@@ -112,18 +125,19 @@ fn to_grid(row: &mut Row) {
     }
     let exp = top - bits;
     row.grid_exp = exp;
-    row.grid.extend(row.mants.iter().zip(&row.lsbs).map(|(&m, &e)| {
-        let shift = e - exp;
-        if shift >= 0 {
-            // |m * 2^e| < 2^top, so the shifted value is below 2^bits.
-            (m as i64) << shift
-        } else if shift > -40 {
-            let s = -shift;
-            ((m as i64) + (1 << (s - 1))) >> s
-        } else {
-            0
-        }
-    }));
+    row.grid
+        .extend(row.mants.iter().zip(&row.lsbs).map(|(&m, &e)| {
+            let shift = e - exp;
+            if shift >= 0 {
+                // |m * 2^e| < 2^top, so the shifted value is below 2^bits.
+                (m as i64) << shift
+            } else if shift > -40 {
+                let s = -shift;
+                ((m as i64) + (1 << (s - 1))) >> s
+            } else {
+                0
+            }
+        }));
 }
 
 /// `1 / sqrt(d)`, or `None` (NaN) when `d` is zero.
@@ -131,12 +145,17 @@ fn rsqrt(d: Dyadic) -> Option<Dyadic> {
     Dyadic::ONE.div(d.sqrt()?)
 }
 
-fn layer_norm_row(row: &Row, gamma: &[Dyadic], beta: Option<&[Dyadic]>, eps: Dyadic, out: &mut [Dyadic]) {
+fn layer_norm_row(
+    row: &Row,
+    gamma: &[Dyadic],
+    beta: Option<&[Dyadic]>,
+    eps: Dyadic,
+    out: &mut [Dyadic],
+) {
     let n = row.grid.len() as i128;
-    let (sum, sum_sq) = row
-        .grid
-        .iter()
-        .fold((0i128, 0i128), |(s, q), &a| (s + a as i128, q + (a as i128) * (a as i128)));
+    let (sum, sum_sq) = row.grid.iter().fold((0i128, 0i128), |(s, q), &a| {
+        (s + a as i128, q + (a as i128) * (a as i128))
+    });
     // With x = a 2^E: var + eps = (n sum(a^2) - sum(a)^2 + eps n^2 2^-2E) / (n^2 2^-2E) and
     // x - mean = (n a - sum(a)) 2^E / n, so the normalized value is
     // (n a - sum(a)) / sqrt(n sum(a^2) - sum(a)^2 + eps n^2 2^-2E).
@@ -159,7 +178,10 @@ fn layer_norm_row(row: &Row, gamma: &[Dyadic], beta: Option<&[Dyadic]>, eps: Dya
 
 fn rms_norm_row(row: &Row, gamma: &[Dyadic], eps: Dyadic, out: &mut [Dyadic]) {
     let n = row.grid.len() as i128;
-    let sum_sq = row.grid.iter().fold(0i128, |q, &a| q + (a as i128) * (a as i128));
+    let sum_sq = row
+        .grid
+        .iter()
+        .fold(0i128, |q, &a| q + (a as i128) * (a as i128));
     // mean(x^2) + eps = (sum(a^2) + eps n 2^-2E) 2^2E / n, so
     // x / rms = x 2^-E sqrt(n / (sum(a^2) + eps n 2^-2E)).
     let eps_term = eps.mul(Dyadic::from_i128(n, -2 * row.grid_exp));

@@ -49,16 +49,29 @@ pub(crate) struct Scratch {
 
 /// `scratch.values` (one run) quantized group by group and written to `run`; returns how many
 /// members saturated.
-pub(crate) fn quantize_run(run: &mut gse::GroupsMut<'_>, scratch: &mut Scratch, format: GseFormat, rounding: Rounding) -> u64 {
+pub(crate) fn quantize_run(
+    run: &mut gse::GroupsMut<'_>,
+    scratch: &mut Scratch,
+    format: GseFormat,
+    rounding: Rounding,
+) -> u64 {
     let gs = format.group_size();
     let values = &scratch.values;
     scratch.mantissas.resize(values.len(), 0);
     scratch.scales.resize(values.len().div_ceil(gs), 0);
+    if rounding == Rounding::NearestEven {
+        // Same results as `gse::quantize_group`, in 64-bit arithmetic (see `nearest`).
+        let saturated =
+            crate::nearest::quantize_nearest(format, values, &mut scratch.mantissas, &mut scratch.scales);
+        run.write_all(&scratch.scales, &scratch.mantissas[..values.len()]);
+        return saturated;
+    }
     let mut saturated = 0u64;
     let first = run.first_element() as u64;
     let groups = values.chunks(gs).zip(scratch.mantissas.chunks_mut(gs));
     for (g, (group, out)) in groups.enumerate() {
-        let (scale, sat) = gse::quantize_group(format, group, rounding, first + (g * gs) as u64, out);
+        let (scale, sat) =
+            gse::quantize_group(format, group, rounding, first + (g * gs) as u64, out);
         saturated += sat as u64;
         scratch.scales[g] = scale;
     }

@@ -20,6 +20,7 @@ use gse::{Dyadic, GseFormat, Rounding};
 use rayon::prelude::*;
 
 use crate::accumulate::LongAcc;
+use crate::key::value_key;
 use crate::lines::{Lines, from_values, record_nan, with_dim};
 use crate::tensor::GseTensor;
 
@@ -67,12 +68,22 @@ fn total_acc(x: &GseTensor, op: &str) -> (LongAcc, usize) {
 }
 
 /// Per-line values along `dim`, rounded into the reduced shape.
-fn reduce_lines<F>(x: &GseTensor, dim: usize, op: &str, format: GseFormat, rounding: Rounding, f: F) -> GseTensor
+fn reduce_lines<F>(
+    x: &GseTensor,
+    dim: usize,
+    op: &str,
+    format: GseFormat,
+    rounding: Rounding,
+    f: F,
+) -> GseTensor
 where
     F: Fn(&Lines, usize) -> Dyadic + Sync,
 {
     let lines = Lines::new(x, dim, op);
-    let values: Vec<Dyadic> = (0..lines.count()).into_par_iter().map(|l| f(&lines, l)).collect();
+    let values: Vec<Dyadic> = (0..lines.count())
+        .into_par_iter()
+        .map(|l| f(&lines, l))
+        .collect();
     from_values(&with_dim(x.shape(), dim, 1), &values, format, rounding)
 }
 
@@ -183,27 +194,38 @@ enum Extreme {
 }
 
 /// The extreme element of a line and its first index, compared exactly through
-/// [`order_key`]. Panics (naming `op`) on an empty line.
-fn line_extreme(x: &GseTensor, lines: &Lines, line: usize, which: Extreme, op: &str) -> (Dyadic, i64) {
+/// [`value_key`]. Panics (naming `op`) on an empty line.
+fn line_extreme(
+    x: &GseTensor,
+    lines: &Lines,
+    line: usize,
+    which: Extreme,
+    op: &str,
+) -> (Dyadic, i64) {
     assert!(lines.len > 0, "{op}: cannot reduce an empty dimension");
-    let mut best = (i64::MIN, Dyadic::ZERO, 0i64);
+    let mut best = (i64::MIN, (0, 0), 0i64);
     let mut k = 0i64;
     lines.visit(x.blocks(), line, 0..lines.len, |m, e| {
-        let v = Dyadic::new(m as i64, e);
         let key = match which {
-            Extreme::Max => order_key(v),
-            Extreme::Min => -order_key(v),
+            Extreme::Max => value_key(m, e),
+            Extreme::Min => -value_key(m, e),
         };
         // Strictly better only: ties keep the first index, as burn-ndarray does.
         if key > best.0 || k == 0 {
-            best = (key, v, k);
+            best = (key, (m, e), k);
         }
         k += 1;
     });
-    (best.1, best.2)
+    let (m, e) = best.1;
+    (Dyadic::new(m as i64, e), best.2)
 }
 
-fn extreme_dim(x: &GseTensor, dim: usize, which: Extreme, op: &str) -> (Vec<Dyadic>, Vec<i64>, Vec<usize>) {
+fn extreme_dim(
+    x: &GseTensor,
+    dim: usize,
+    which: Extreme,
+    op: &str,
+) -> (Vec<Dyadic>, Vec<i64>, Vec<usize>) {
     let lines = Lines::new(x, dim, op);
     let (values, indices) = (0..lines.count())
         .into_par_iter()
@@ -212,7 +234,13 @@ fn extreme_dim(x: &GseTensor, dim: usize, which: Extreme, op: &str) -> (Vec<Dyad
     (values, indices, with_dim(x.shape(), dim, 1))
 }
 
-fn extreme_all(x: &GseTensor, which: Extreme, op: &str, format: GseFormat, rounding: Rounding) -> GseTensor {
+fn extreme_all(
+    x: &GseTensor,
+    which: Extreme,
+    op: &str,
+    format: GseFormat,
+    rounding: Rounding,
+) -> GseTensor {
     let lines = Lines::all(x, op);
     let best = (0..lines.count())
         .into_par_iter()

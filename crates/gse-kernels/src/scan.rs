@@ -18,7 +18,14 @@ use crate::tensor::GseTensor;
 const I128_SPAN: i32 = 126;
 
 /// A scan: `fill(line values, out)` writes the scanned line.
-fn scan<F>(x: &GseTensor, dim: usize, op: &str, format: GseFormat, rounding: Rounding, f: F) -> GseTensor
+fn scan<F>(
+    x: &GseTensor,
+    dim: usize,
+    op: &str,
+    format: GseFormat,
+    rounding: Rounding,
+    f: F,
+) -> GseTensor
 where
     F: Fn(&[Dyadic], &mut [Dyadic]) + Sync,
 {
@@ -116,7 +123,10 @@ mod tests {
         ];
         let mut out = [Dyadic::ZERO; 4];
         prefix_sums(&values, &mut out);
-        assert_eq!(out[3].cmp_value(Dyadic::new(-5, SCALE_MIN - 24)), core::cmp::Ordering::Equal);
+        assert_eq!(
+            out[3].cmp_value(Dyadic::new(-5, SCALE_MIN - 24)),
+            core::cmp::Ordering::Equal
+        );
         let narrow = [Dyadic::new(7, -3), Dyadic::new(1, 0), Dyadic::new(-1, -1)];
         let mut out = [Dyadic::ZERO; 3];
         prefix_sums(&narrow, &mut out);

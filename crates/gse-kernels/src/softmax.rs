@@ -15,9 +15,9 @@
 //!   larger values) and `ln S` within `2^-58` relative: absolute error below `2^-40`, which is
 //!   below `2^-39` relative since `|log_softmax| >= ln 2` for all but the maximum element.
 
-use gse::sort_key::order_key;
 use gse::{Dyadic, GseFormat, Rounding};
 
+use crate::key::value_key;
 use crate::fixed_exp::{Z_FRAC_BITS, Z_MIN, exp_neg_q40, ln_at_least_one};
 use crate::lines::{Lines, produce_lines};
 use crate::tensor::GseTensor;
@@ -38,7 +38,14 @@ pub fn log_softmax(x: &GseTensor, dim: usize, format: GseFormat, rounding: Round
     run(x, dim, "log_softmax", format, rounding, true)
 }
 
-fn run(x: &GseTensor, dim: usize, op: &str, format: GseFormat, rounding: Rounding, log: bool) -> GseTensor {
+fn run(
+    x: &GseTensor,
+    dim: usize,
+    op: &str,
+    format: GseFormat,
+    rounding: Rounding,
+    log: bool,
+) -> GseTensor {
     let lines = Lines::new(x, dim, op);
     let (blocks, lines) = (x.blocks(), &lines);
     let mut scratch = LineScratch::default();
@@ -69,12 +76,21 @@ fn softmax_line(scratch: &mut LineScratch, out: &mut [Dyadic], log: bool) {
     let fast = top < FAST_TOP;
     if fast {
         let xm = to_q40(mants[max_index], lsbs[max_index]);
-        z.extend(mants.iter().zip(lsbs.iter()).map(|(&m, &e)| to_q40(m, e) - xm));
+        z.extend(
+            mants
+                .iter()
+                .zip(lsbs.iter())
+                .map(|(&m, &e)| to_q40(m, e) - xm),
+        );
     } else {
         // Exact-value differences rounded to Q40; anything below -2^21 is far past Z_MIN.
         z.extend(mants.iter().zip(lsbs.iter()).map(|(&m, &e)| {
             let d = Dyadic::new(m as i64, e).sub(max);
-            if d.top() > FAST_TOP { i64::MIN } else { d.round_at(-(Z_FRAC_BITS as i32)) }
+            if d.top() > FAST_TOP {
+                i64::MIN
+            } else {
+                d.round_at(-(Z_FRAC_BITS as i32))
+            }
         }));
     }
     // Sum of e^z in Q90: each term below 2^(90 + 1), at most 2^36 terms.
@@ -104,17 +120,18 @@ fn softmax_line(scratch: &mut LineScratch, out: &mut [Dyadic], log: bool) {
     }
 }
 
-/// Index of the first maximum (exact, by [`order_key`]) and the top of the largest magnitude.
+/// Index of the first maximum (exact, by [`value_key`]) and the top of the largest magnitude.
 fn max_and_top(mants: &[i32], lsbs: &[i32]) -> (usize, i32) {
     let mut best = (i64::MIN, 0usize);
     let mut top = i32::MIN;
     for (k, (&m, &e)) in mants.iter().zip(lsbs.iter()).enumerate() {
-        let v = Dyadic::new(m as i64, e);
-        let key = order_key(v);
+        let key = value_key(m, e);
         if key > best.0 {
             best = (key, k);
         }
-        top = top.max(v.top());
+        if m != 0 {
+            top = top.max(e + (32 - m.unsigned_abs().leading_zeros()) as i32);
+        }
     }
     (best.1, top)
 }

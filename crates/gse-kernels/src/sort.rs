@@ -1,34 +1,42 @@
-//! Sorting along one axis on [`order_key`], an exact total-order integer key: stable (equal
+//! Sorting along one axis on [`gse::sort_key::order_key`]'s order, an exact total-order integer key: stable (equal
 //! values keep their order, in both directions), and `topk` takes the largest `k` in
 //! descending order, first index first among equals.
 
-use gse::sort_key::order_key;
-use gse::{Dyadic, GseFormat, Rounding};
+use gse::{GseFormat, Rounding};
 use rayon::prelude::*;
 
+use crate::key::value_key;
 use crate::lines::{Lines, lines_to_row_major, produce_lines, with_dim};
 use crate::tensor::GseTensor;
 
 /// For each line, the indices of its first `keep` elements in sorted order, line-major.
-fn line_orders(x: &GseTensor, dim: usize, descending: bool, keep: usize, op: &str) -> (Lines, Vec<u32>) {
+fn line_orders(
+    x: &GseTensor,
+    dim: usize,
+    descending: bool,
+    keep: usize,
+    op: &str,
+) -> (Lines, Vec<u32>) {
     let lines = Lines::new(x, dim, op);
     let n = lines.len;
     assert!(
         keep <= n,
         "{op}: k = {keep} exceeds the size {n} of dim {dim}"
     );
-    assert!(n <= u32::MAX as usize, "{op}: dim {dim} is too long to sort");
+    assert!(
+        n <= u32::MAX as usize,
+        "{op}: dim {dim} is too long to sort"
+    );
     let mut orders = vec![0u32; lines.count() * keep];
     if keep > 0 {
         let blocks = x.blocks();
-        orders
-            .par_chunks_mut(keep)
-            .enumerate()
-            .for_each_with(Vec::new(), |keyed: &mut Vec<(i64, u32)>, (line, out)| {
+        orders.par_chunks_mut(keep).enumerate().for_each_with(
+            Vec::new(),
+            |keyed: &mut Vec<(i64, u32)>, (line, out)| {
                 keyed.clear();
                 let mut k = 0u32;
                 lines.visit(blocks, line, 0..n, |m, e| {
-                    let key = order_key(Dyadic::new(m as i64, e));
+                    let key = value_key(m, e);
                     // Negated keys sort descending; pairing with the index makes every pair
                     // distinct, so an unstable sort is stable on the keys.
                     keyed.push((if descending { -key } else { key }, k));
@@ -42,7 +50,8 @@ fn line_orders(x: &GseTensor, dim: usize, descending: bool, keep: usize, op: &st
                 for (o, &(_, i)) in out.iter_mut().zip(keyed.iter()) {
                     *o = i;
                 }
-            });
+            },
+        );
     }
     (lines, orders)
 }
@@ -74,7 +83,13 @@ fn as_indices(x: &GseTensor, dim: usize, keep: usize, orders: Vec<u32>) -> Vec<i
 }
 
 /// `x` sorted along `dim` (stable).
-pub fn sort(x: &GseTensor, dim: usize, descending: bool, format: GseFormat, rounding: Rounding) -> GseTensor {
+pub fn sort(
+    x: &GseTensor,
+    dim: usize,
+    descending: bool,
+    format: GseFormat,
+    rounding: Rounding,
+) -> GseTensor {
     let n = x.shape().get(dim).copied().unwrap_or(0);
     let (lines, orders) = line_orders(x, dim, descending, n, "sort");
     gather(x, dim, &lines, &orders, n, format, rounding)
@@ -103,7 +118,13 @@ pub fn sort_with_indices(
 
 /// The `k` largest values along `dim` in descending order (first index first among equals)
 /// and their indices; `dim` has size `k` in both outputs. Panics if `k` exceeds the dim.
-pub fn topk(x: &GseTensor, dim: usize, k: usize, format: GseFormat, rounding: Rounding) -> (GseTensor, Vec<i64>) {
+pub fn topk(
+    x: &GseTensor,
+    dim: usize,
+    k: usize,
+    format: GseFormat,
+    rounding: Rounding,
+) -> (GseTensor, Vec<i64>) {
     let (lines, orders) = line_orders(x, dim, true, k, "topk");
     let values = gather(x, dim, &lines, &orders, k, format, rounding);
     (values, as_indices(x, dim, k, orders))

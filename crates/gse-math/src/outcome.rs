@@ -116,13 +116,19 @@ mod tests {
         let below = Norm::from_dyadic(Dyadic::new((1 << 62) - 1, 128 - 62));
         assert!(Outcome::from_norm(below).is_finite());
         let at = Norm::from_dyadic(Dyadic::new(1, 128));
-        assert_eq!(Outcome::from_norm(at.neg()), Outcome::Infinite { negative: true });
+        assert_eq!(
+            Outcome::from_norm(at.neg()),
+            Outcome::Infinite { negative: true }
+        );
     }
 
     #[test]
     fn f32_bits_of_specials() {
         assert_eq!(Outcome::Nan.to_f32_bits(), 0x7fc0_0000);
-        assert_eq!(Outcome::Infinite { negative: true }.to_f32_bits(), 0xff80_0000);
+        assert_eq!(
+            Outcome::Infinite { negative: true }.to_f32_bits(),
+            0xff80_0000
+        );
         assert_eq!(Outcome::Finite(Dyadic::ONE).to_f32_bits(), 0x3f80_0000);
         assert_eq!(Outcome::Nan.finite_or(Dyadic::ONE), Dyadic::ONE);
     }

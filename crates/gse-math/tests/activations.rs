@@ -26,7 +26,14 @@ fn sigmoid_sweep() {
             x.exp() / (1.0 + x.exp())
         }
     };
-    sweep1("sigmoid", &inputs(30, -120.0, 120.0), sigmoid, reference, 0.0, -50);
+    sweep1(
+        "sigmoid",
+        &inputs(30, -120.0, 120.0),
+        sigmoid,
+        reference,
+        0.0,
+        -50,
+    );
 }
 
 #[test]
@@ -47,9 +54,19 @@ fn gelu_erf_sweep() {
     // The f64 reference computes -x/sqrt2 with a rounding that erfc's steep tail amplifies
     // (by 2 z^2 at z = -x/sqrt2: ~2^-45 at x = -14), hence the looser bound.
     let reference = |x: f64| x * 0.5 * libm::erfc(-x * FRAC_1_SQRT_2);
-    sweep1("gelu_erf", &inputs(33, -15.0, 15.0), gelu_erf, reference, 0.0, -44);
+    sweep1(
+        "gelu_erf",
+        &inputs(33, -15.0, 15.0),
+        gelu_erf,
+        reference,
+        0.0,
+        -44,
+    );
     assert_same(gelu_erf(d(-20.0)), Outcome::Finite(Dyadic::ZERO));
-    assert_eq!(gelu_erf(Dyadic::new(1, 200)), Outcome::Infinite { negative: false });
+    assert_eq!(
+        gelu_erf(Dyadic::new(1, 200)),
+        Outcome::Infinite { negative: false }
+    );
 }
 
 #[test]
@@ -58,7 +75,14 @@ fn gelu_tanh_sweep() {
         let u = (2.0 / std::f64::consts::PI).sqrt() * (x + 0.044715 * x * x * x);
         x / (1.0 + (-2.0 * u).exp())
     };
-    sweep1("gelu_tanh", &inputs(34, -8.0, 8.0), gelu_tanh, reference, 0.0, -44);
+    sweep1(
+        "gelu_tanh",
+        &inputs(34, -8.0, 8.0),
+        gelu_tanh,
+        reference,
+        0.0,
+        -44,
+    );
 }
 
 #[test]
@@ -71,7 +95,13 @@ fn gelu_erf_derivative_sweep() {
         let density_term = x * (-0.5 * x * x).exp() / (2.0 * std::f64::consts::PI).sqrt();
         let reference = cdf + density_term;
         let scale = cdf.abs().max(density_term.abs());
-        t.record(&format!("{x:e}"), gelu_erf_derivative(d(x)), reference, scale, 2f64.powi(-159));
+        t.record(
+            &format!("{x:e}"),
+            gelu_erf_derivative(d(x)),
+            reference,
+            scale,
+            2f64.powi(-159),
+        );
     }
     t.finish(-44);
 }

@@ -12,8 +12,27 @@ fn exp_sweep() {
     let mut r = rng(1);
     let mut xs = uniform(&mut r, 300_000, -115.0, 92.0);
     xs.extend(log_spaced(&mut r, 100_000, -140, 3, true));
-    xs.extend([0.0, 88.72, 88.7228, 89.0, -103.97, -110.0, -112.0, 1e-300, -1e-300, 2f64.powi(100)]);
-    xs.extend([-(2f64.powi(100)), 0.5, -0.5, 1.0, -1.0, 2f64.powi(-62), -(2f64.powi(-62))]);
+    xs.extend([
+        0.0,
+        88.72,
+        88.7228,
+        89.0,
+        -103.97,
+        -110.0,
+        -112.0,
+        1e-300,
+        -1e-300,
+        2f64.powi(100),
+    ]);
+    xs.extend([
+        -(2f64.powi(100)),
+        0.5,
+        -0.5,
+        1.0,
+        -1.0,
+        2f64.powi(-62),
+        -(2f64.powi(-62)),
+    ]);
     let xs = with_f32_twins(xs);
     sweep1("exp", &xs, exp, f64::exp, 0.0, -51);
 }
@@ -22,7 +41,10 @@ fn exp_sweep() {
 fn exp_extremes() {
     assert_same(exp(Dyadic::ZERO), Outcome::Finite(Dyadic::ONE));
     assert_eq!(exp(d(89.0)), Outcome::Infinite { negative: false });
-    assert_eq!(exp(Dyadic::new(1, 1000)), Outcome::Infinite { negative: false });
+    assert_eq!(
+        exp(Dyadic::new(1, 1000)),
+        Outcome::Infinite { negative: false }
+    );
     assert_eq!(exp(Dyadic::new(-1, 1000)), Outcome::Finite(Dyadic::ZERO));
     assert_eq!(exp(d(-112.0)), Outcome::Finite(Dyadic::ZERO));
     assert!(exp(d(88.72)).is_finite());
@@ -35,8 +57,19 @@ fn exp_extremes() {
 fn exp_nonpositive_sweep() {
     let mut r = rng(2);
     let xs = with_f32_twins(uniform(&mut r, 200_000, -120.0, 0.0));
-    sweep1("exp_nonpositive", &xs, |x| Outcome::Finite(exp_nonpositive(x)), f64::exp, 0.0, -51);
-    assert_eq!(exp_nonpositive(d(3.0)), Dyadic::ONE, "positive arguments clamp to e^0");
+    sweep1(
+        "exp_nonpositive",
+        &xs,
+        |x| Outcome::Finite(exp_nonpositive(x)),
+        f64::exp,
+        0.0,
+        -51,
+    );
+    assert_eq!(
+        exp_nonpositive(d(3.0)),
+        Dyadic::ONE,
+        "positive arguments clamp to e^0"
+    );
     assert_eq!(exp_nonpositive(d(-200.0)), Dyadic::ZERO);
 }
 
@@ -53,10 +86,25 @@ fn log_sweep() {
     let mut r = rng(4);
     let mut xs = log_spaced(&mut r, 300_000, -149, 128, false);
     // Just above and below 1, where the result crosses zero: relative accuracy still holds.
-    xs.extend(log_spaced(&mut r, 100_000, -52, -1, false).iter().map(|e| 1.0 + e));
-    xs.extend(log_spaced(&mut r, 100_000, -53, -1, false).iter().map(|e| 1.0 - e));
+    xs.extend(
+        log_spaced(&mut r, 100_000, -52, -1, false)
+            .iter()
+            .map(|e| 1.0 + e),
+    );
+    xs.extend(
+        log_spaced(&mut r, 100_000, -53, -1, false)
+            .iter()
+            .map(|e| 1.0 - e),
+    );
     xs.extend((1..200).map(|k| k as f64));
-    xs.extend([1.0, 2.0, 0.5, f64::MIN_POSITIVE, 2f64.powi(-1074), 2f64.powi(1000)]);
+    xs.extend([
+        1.0,
+        2.0,
+        0.5,
+        f64::MIN_POSITIVE,
+        2f64.powi(-1074),
+        2f64.powi(1000),
+    ]);
     sweep1("log", &with_f32_twins(xs), log, f64::ln, 0.0, -51);
 }
 
@@ -75,7 +123,11 @@ fn log_specials() {
 fn log1p_sweep() {
     let mut r = rng(5);
     let mut xs = log_spaced(&mut r, 200_000, -140, 100, false);
-    xs.extend(log_spaced(&mut r, 200_000, -140, 0, false).iter().map(|x| -x));
+    xs.extend(
+        log_spaced(&mut r, 200_000, -140, 0, false)
+            .iter()
+            .map(|x| -x),
+    );
     xs.extend([-0.5, -0.99, -(2f64.powi(-7)), 2f64.powi(-7)]);
     sweep1("log1p", &with_f32_twins(xs), log1p, f64::ln_1p, 0.0, -51);
     assert_eq!(log1p(d(-1.0)), Outcome::Infinite { negative: true });
@@ -89,7 +141,13 @@ fn powf_sweep() {
     let mut t = Tracker::new("powf");
     let mut check = |x: f64, y: f64| {
         let reference = x.powf(y);
-        t.record(&format!("{x:e}^{y:e}"), powf(d(x), d(y)), reference, reference.abs(), 2f64.powi(-159));
+        t.record(
+            &format!("{x:e}^{y:e}"),
+            powf(d(x), d(y)),
+            reference,
+            reference.abs(),
+            2f64.powi(-159),
+        );
     };
     let bases = log_spaced(&mut r, 200_000, -30, 30, false);
     let exps = uniform(&mut r, 200_000, -40.0, 40.0);
@@ -124,11 +182,17 @@ fn powf_c_rules() {
     assert_eq!(f(powf(d(-1.0), d(1e30)).finite().unwrap()), 1.0);
     assert_eq!(f(powf(d(-1.0), d(3.0)).finite().unwrap()), -1.0);
     assert_same(powf(d(2.0), d(130.0)), inf);
-    assert_same(powf(d(-2.0), d(129.0)), Outcome::Infinite { negative: true });
+    assert_same(
+        powf(d(-2.0), d(129.0)),
+        Outcome::Infinite { negative: true },
+    );
     assert_same(powf(d(2.0), d(-200.0)), Outcome::Finite(Dyadic::ZERO));
     assert_same(powf(d(10.0), d(1e30)), inf);
     assert_same(powf(d(0.1), d(1e30)), Outcome::Finite(Dyadic::ZERO));
     // Squares are exact: the product of two 24-bit mantissas fits in 62 bits.
     let x = d(1.000_000_1_f32 as f64);
-    assert_eq!(powf(x, d(2.0)).finite().unwrap().cmp_value(x.mul(x)), core::cmp::Ordering::Equal);
+    assert_eq!(
+        powf(x, d(2.0)).finite().unwrap().cmp_value(x.mul(x)),
+        core::cmp::Ordering::Equal
+    );
 }

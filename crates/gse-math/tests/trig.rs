@@ -15,7 +15,14 @@ fn trig_inputs(seed: u64) -> Vec<f64> {
     xs.extend(log_spaced(&mut r, 100_000, 30, 1023, true));
     // Floats nearest to multiples of pi/2, where the reduced argument is smallest.
     xs.extend((1..20_000).map(|k| k as f64 * std::f64::consts::FRAC_PI_2));
-    xs.extend([0.0, 0.5, 0.75, std::f64::consts::FRAC_PI_4, 1e22, 6381956970095103.0 * 2f64.powi(797)]);
+    xs.extend([
+        0.0,
+        0.5,
+        0.75,
+        std::f64::consts::FRAC_PI_4,
+        1e22,
+        6381956970095103.0 * 2f64.powi(797),
+    ]);
     with_f32_twins(xs)
 }
 
@@ -90,9 +97,18 @@ fn atan2_sweep() {
     let close = uniform(&mut r, 300_000, -3.0, 3.0);
     let mut t = Tracker::new("atan2");
     for i in 0..ys.len() {
-        for (y, x) in [(ys[i], xs[i]), (close[i], xs[i].signum() * close[(i + 1) % close.len()])] {
+        for (y, x) in [
+            (ys[i], xs[i]),
+            (close[i], xs[i].signum() * close[(i + 1) % close.len()]),
+        ] {
             let reference = y.atan2(x);
-            t.record(&format!("({y:e}, {x:e})"), atan2(d(y), d(x)), reference, reference.abs(), 0.0);
+            t.record(
+                &format!("({y:e}, {x:e})"),
+                atan2(d(y), d(x)),
+                reference,
+                reference.abs(),
+                0.0,
+            );
         }
     }
     t.finish(-50);

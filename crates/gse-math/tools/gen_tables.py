@@ -111,13 +111,13 @@ def piecewise(name, doc, f, frac, lo, log2_width, pieces, fit_lo=None, fit_hi=No
         f"2^{err_log2:.1f}.\n"
     )
     body = "".join(
-        "        " + ", ".join(str(x) for x in ci) + ",\n" for ci in all_coeffs
+        "        [" + ", ".join(str(x) for x in ci) + "],\n" for ci in all_coeffs
     )
     return (
         "".join(lines)
-        + f"pub(crate) const {name}: Piecewise = Piecewise {{\n"
+        + f"pub(crate) const {name}: Piecewise<{degree + 1}> = Piecewise {{\n"
         + f"    frac: {frac},\n    lo: {q(lo_v, frac)},\n    log2_width: {log2_width},\n"
-        + f"    pieces: {pieces},\n    degree: {degree},\n    coeffs: &[\n{body}    ],\n}};\n"
+        + f"    coeffs: &[\n{body}    ],\n}};\n"
     )
 
 

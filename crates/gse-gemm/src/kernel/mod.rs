@@ -63,7 +63,7 @@ impl Kernel {
     }
 
     /// `out[i][j] = sum over kpairs t of a[t][i] . b[t][j]` (two-term i16 dot products).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn dot(self, kpairs: usize, a: &[i16], b: &[i16], out: &mut Tile32) {
         let (a, b) = (&a[..kpairs * 2 * MR], &b[..kpairs * 2 * NR]);
         match self {
@@ -77,7 +77,7 @@ impl Kernel {
 
     /// `acc[i][j] += d[i][j] << (ea[i] + eb[j])`; shifts are in `0..=62` and the sums fit
     /// (the i64 bound of `bounds.rs`).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn flush(self, acc: &mut Tile64, d: &Tile32, ea: &[i32], eb: &[i32]) {
         let (ea, eb) = (&ea[..MR], &eb[..NR]);
         match self {

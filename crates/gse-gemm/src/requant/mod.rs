@@ -5,12 +5,45 @@
 //! biases that do not fit the accumulator. Rounding that once more, nearest-even, to at most
 //! 25 bits is then correctly rounded (round-to-odd keeps the sticky information).
 
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+
 use gse::{Dyadic, GseBlocks, GseFormat, Mantissas, SCALE_MAX, SCALE_MIN};
+
+use crate::kernel::Kernel;
 
 /// `acc * 2^exp` as a one-element group of a format with `p` magnitude bits: `(scale, mantissa)`
 /// exactly as [`gse::quantize_group`] gives it, and whether it saturated.
-#[inline]
+///
+/// Branch-free except for the rare clamped scales: scale `top = exp + bits(acc)` keeps all P
+/// bits; the shift is left (exact) or right (nearest-even); a carry to `2^P` means scale
+/// `top + 1`, where the value (within a quarter of `2^(P-1)` by then) is exactly `2^(P-1)`.
+#[inline(always)]
 pub(crate) fn round_one(acc: i64, exp: i32, p: u32) -> (i32, i32, bool) {
+    let mag = acc.unsigned_abs();
+    let bits = 64 - mag.leading_zeros() as i32;
+    let top = exp + bits;
+    if acc != 0 && !(SCALE_MIN..SCALE_MAX).contains(&top) {
+        return round_one_slow(acc, exp, p);
+    }
+    let d = bits - p as i32;
+    let up = (-d).max(0) as u32;
+    let dn = d.max(0) as u32;
+    let rounding = dn > 0;
+    // 2^(dn-1) - 1 when rounding, else 0; mag <= 2^63 so the sums stay below 2^64.
+    let half_minus_one = ((1u64 << dn) >> 1).wrapping_sub(rounding as u64);
+    let odd = (mag >> dn) & rounding as u64;
+    let r = ((mag << up) + half_minus_one + odd) >> dn;
+    let carry = (r >> p) as u32; // 0 or 1
+    let r = (r >> carry) as i32;
+    let sign = (acc >> 63) as i32;
+    let scale = if acc == 0 { SCALE_MIN } else { top + carry as i32 };
+    (scale, (r ^ sign) - sign, false)
+}
+
+/// [`round_one`] where the scale clamps (zero, tiny, huge or at the top of the range).
+#[cold]
+fn round_one_slow(acc: i64, exp: i32, p: u32) -> (i32, i32, bool) {
     if acc == 0 {
         return (SCALE_MIN, 0, false);
     }
@@ -117,32 +150,106 @@ impl Writer {
         Writer::Staged(stage.as_mut_ptr())
     }
 
-    /// Stores element `idx = acc * 2^exp`; returns whether it saturated.
+    /// [`Self::put_run`] for i32 results `acc[j] * 2^(exp_row + exp_b[j])`, eight at a time
+    /// with AVX2 when the writer is direct. Same values as the scalar path.
     ///
     /// # Safety
-    /// `idx` must be inside the output and written by no other concurrent call.
-    #[inline]
-    pub unsafe fn put(&self, idx: usize, acc: i64, exp: i32) -> bool {
-        match self {
-            Writer::Direct { mant, scales, p } => {
-                let (scale, m, sat) = round_one(acc, exp, *p);
-                // SAFETY: per the contract; scale fits a byte, m the container (|m| <= 2^p - 1).
-                unsafe {
-                    *scales.add(idx) = (scale + gse::SCALE_BIAS) as u8;
-                    match mant {
-                        DirectMant::I8(v) => *v.add(idx) = m as i8,
-                        DirectMant::I16(v) => *v.add(idx) = m as i16,
-                        DirectMant::I32(v) => *v.add(idx) = m,
+    /// As [`Self::put_run`] for `idx0 .. idx0 + acc.len()`.
+    #[inline(always)]
+    pub unsafe fn put_run_i32(
+        &self,
+        kernel: Kernel,
+        idx0: usize,
+        acc: &[i32],
+        exp_row: i32,
+        exp_b: &[i32],
+    ) -> u64 {
+        let n = acc.len();
+        let exp_b = &exp_b[..n];
+        let mut done = 0;
+        let mut saturated = 0;
+        #[cfg(target_arch = "x86_64")]
+        if let (Kernel::Avx2, Writer::Direct { mant, scales, p }) = (kernel, self) {
+            use core::arch::x86_64::*;
+            while done + 8 <= n {
+                // SAFETY: AVX2 is detected (resolved kernel); the 8 lanes are inside `acc`,
+                // `exp_b` and, per the contract, the output.
+                let ok = unsafe {
+                    let a = _mm256_loadu_si256(acc.as_ptr().add(done) as *const __m256i);
+                    let e = _mm256_add_epi32(
+                        _mm256_loadu_si256(exp_b.as_ptr().add(done) as *const __m256i),
+                        _mm256_set1_epi32(exp_row),
+                    );
+                    match avx2::round8(a, e, *p) {
+                        Some((scale, m)) => {
+                            let idx = idx0 + done;
+                            avx2::store_u8(scales.add(idx), scale);
+                            match mant {
+                                DirectMant::I8(v) => avx2::store_i8(v.add(idx), m),
+                                DirectMant::I16(v) => avx2::store_i16(v.add(idx), m),
+                                DirectMant::I32(v) => avx2::store_i32(v.add(idx), m),
+                            }
+                            true
+                        }
+                        None => false,
                     }
+                };
+                if !ok {
+                    // SAFETY: as above.
+                    saturated += unsafe {
+                        self.put_run(idx0 + done, 8, |j| {
+                            (acc[done + j] as i64, exp_row + exp_b[done + j])
+                        })
+                    };
                 }
-                sat
-            }
-            Writer::Staged(stage) => {
-                // SAFETY: per the contract.
-                unsafe { *stage.add(idx) = Dyadic::new(acc, exp) };
-                false
+                done += 8;
             }
         }
+        let _ = kernel;
+        // SAFETY: per the contract.
+        saturated + unsafe {
+            self.put_run(idx0 + done, n - done, |j| {
+                (acc[done + j] as i64, exp_row + exp_b[done + j])
+            })
+        }
+    }
+
+    /// Stores elements `idx0 .. idx0 + n`, element `idx0 + j` being `value(j) = (acc, exp)`
+    /// for `acc * 2^exp`; returns how many saturated. One dispatch for the whole run.
+    ///
+    /// # Safety
+    /// The elements must be inside the output and written by no other concurrent call.
+    #[inline(always)]
+    pub unsafe fn put_run(&self, idx0: usize, n: usize, value: impl Fn(usize) -> (i64, i32)) -> u64 {
+        let mut saturated = 0u64;
+        match self {
+            Writer::Direct { mant, scales, p } => {
+                let p = *p;
+                for j in 0..n {
+                    let (acc, exp) = value(j);
+                    let (scale, m, sat) = round_one(acc, exp, p);
+                    saturated += sat as u64;
+                    let idx = idx0 + j;
+                    // SAFETY: per the contract; scale fits a byte, m the container.
+                    unsafe {
+                        *scales.add(idx) = (scale + gse::SCALE_BIAS) as u8;
+                        match mant {
+                            DirectMant::I8(v) => *v.add(idx) = m as i8,
+                            DirectMant::I16(v) => *v.add(idx) = m as i16,
+                            DirectMant::I32(v) => *v.add(idx) = m,
+                        }
+                    }
+                }
+            }
+            Writer::Staged(stage) => {
+                for j in 0..n {
+                    let (acc, exp) = value(j);
+                    // SAFETY: per the contract.
+                    unsafe { *stage.add(idx0 + j) = Dyadic::new(acc, exp) };
+                }
+            }
+        }
+        saturated
     }
 }
 

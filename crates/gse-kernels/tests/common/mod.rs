@@ -68,14 +68,24 @@ pub const SHAPES: [&[usize]; 7] = [
 ];
 
 pub fn tensor(values: &[f32], shape: &[usize], format: GseFormat) -> GseTensor {
-    GseTensor::from_f32(values, shape, format, Rounding::NearestEven, SpecialPolicy::Error)
-        .unwrap()
-        .0
+    GseTensor::from_f32(
+        values,
+        shape,
+        format,
+        Rounding::NearestEven,
+        SpecialPolicy::Error,
+    )
+    .unwrap()
+    .0
 }
 
-/// `x`'s logical values as f64 (exact).
+/// `x`'s logical values as f64, exactly (f32 would round the exact format's values below
+/// 2^-126 to its subnormal grid).
 pub fn f64s(x: &GseTensor) -> Vec<f64> {
-    x.to_f32().into_iter().map(f64::from).collect()
+    x.to_dyadics()
+        .into_iter()
+        .map(|d| d.mant as f64 * 2f64.powi(d.exp))
+        .collect()
 }
 
 fn row_major_strides(shape: &[usize]) -> Vec<usize> {
@@ -92,7 +102,13 @@ fn row_major_strides(shape: &[usize]) -> Vec<usize> {
 pub fn views(values: &[f32], shape: &[usize], format: GseFormat) -> Vec<(&'static str, GseTensor)> {
     let rank = shape.len();
     let strides = row_major_strides(shape);
-    let at = |coord: &[usize]| values[coord.iter().zip(&strides).map(|(c, s)| c * s).sum::<usize>()];
+    let at = |coord: &[usize]| {
+        values[coord
+            .iter()
+            .zip(&strides)
+            .map(|(c, s)| c * s)
+            .sum::<usize>()]
+    };
     let coords = |shape: &[usize]| -> Vec<Vec<usize>> {
         let n: usize = shape.iter().product();
         let st = row_major_strides(shape);
@@ -148,7 +164,12 @@ pub fn views(values: &[f32], shape: &[usize], format: GseFormat) -> Vec<(&'stati
 
 /// `x` broadcast along a new leading axis of size `n` (stride 0) and a sliced copy of it, for
 /// ops that must read expanded views.
-pub fn expanded(values: &[f32], shape: &[usize], n: usize, format: GseFormat) -> (Vec<usize>, Vec<f32>, GseTensor) {
+pub fn expanded(
+    values: &[f32],
+    shape: &[usize],
+    n: usize,
+    format: GseFormat,
+) -> (Vec<usize>, Vec<f32>, GseTensor) {
     let mut big = vec![n];
     big.extend_from_slice(shape);
     let mut unit = vec![1];
@@ -227,7 +248,11 @@ pub fn assert_thread_independent<F: Fn() -> GseTensor + Sync>(what: &str, f: F) 
     };
     let (a, b) = (run(1), run(3));
     assert_eq!(a.shape(), b.shape(), "{what}");
-    assert_eq!(a.blocks().mantissa_bytes(), b.blocks().mantissa_bytes(), "{what}");
+    assert_eq!(
+        a.blocks().mantissa_bytes(),
+        b.blocks().mantissa_bytes(),
+        "{what}"
+    );
     assert_eq!(a.blocks().scale_bytes(), b.blocks().scale_bytes(), "{what}");
 }
 

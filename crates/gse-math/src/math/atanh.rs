@@ -15,8 +15,8 @@ use crate::support::norm::Norm;
 /// Below `2^TINY_LOG2`, `atanh x = x` to within a relative `2^-65`.
 const TINY_LOG2: i64 = -32;
 
-/// `atanh(x)`: `±Infinite` at `±1`, `Nan` beyond. Relative error below `2^-58` (measured
-/// against f64: below `2^-51`).
+/// `atanh(x)`: `±Infinite` at `±1`, `Nan` beyond. Relative error below `2^-55` (measured maximum against mpmath:
+/// `2^-55.6`).
 pub fn atanh(x: Dyadic) -> Outcome {
     let x = Norm::from_dyadic(x);
     match x.cmp_abs(Norm::ONE) {

@@ -32,17 +32,23 @@ fn erf_small(x: Norm) -> Norm {
 /// `erfc x < 2^-178`). Not flushed: GELU multiplies it by `x` first.
 #[inline]
 fn erfc_tail(x: Norm) -> Norm {
+    erfc_tail_from_gauss(x, |x| exp_norm(x.mul(x).neg()))
+}
+
+/// `erfc x = gauss(x) H(x)` for `x >= 1`, where `gauss` yields `e^(-x^2)`: lets a caller that
+/// already has the Gaussian (the GELU derivative) skip a second exponential.
+#[inline]
+pub(crate) fn erfc_tail_from_gauss(x: Norm, gauss: impl FnOnce(Norm) -> Norm) -> Norm {
     let x_q58 = x.to_fixed(H_INPUT_FRAC);
     if x_q58 >= H_END_Q58 {
         return Norm::ZERO;
     }
-    let gauss = exp_norm(x.mul(x).neg());
-    gauss.mul_q62(ERFC_H.eval(x_q58 as i64))
+    gauss(x).mul_q62(ERFC_H.eval(x_q58 as i64))
 }
 
 /// `|x| < 1`.
 #[inline]
-fn is_small(x: Norm) -> bool {
+pub(crate) fn is_small(x: Norm) -> bool {
     x.top() <= 0
 }
 
@@ -67,14 +73,14 @@ pub(crate) fn erfc_norm(x: Norm) -> Norm {
     }
 }
 
-/// `erf(x)`: relative error below `2^-55` (measured against f64's libm erf: below `2^-51`).
+/// `erf(x)`: relative error below `2^-58` (measured maximum against mpmath: `2^-59.7`).
 pub fn erf(x: Dyadic) -> Outcome {
     // No flush: |erf x| >= |x| for small x, and it is at least erf(1) otherwise.
     Outcome::Finite(erf_norm(Norm::from_dyadic(x)).to_dyadic())
 }
 
 /// `erfc(x) = 1 - erf(x)`, with relative precision in the right tail: relative error below
-/// `2^-54`; 0 where below `2^-160` (`x > 10.6`). Measured against f64: below `2^-50`.
+/// `2^-55`; 0 where below `2^-160` (`x > 10.6`). Measured maximum against mpmath: `2^-56.1`.
 pub fn erfc(x: Dyadic) -> Outcome {
     Outcome::Finite(flush_underflow(erfc_norm(Norm::from_dyadic(x))).to_dyadic())
 }

@@ -12,7 +12,7 @@ use crate::outcome::Outcome;
 use crate::support::norm::Norm;
 
 /// `ln(1 + x)`: `Nan` below -1, `-Infinite` at -1. Relative error below `2^-54` everywhere
-/// (`2^-60` for `|x| < 2^-7`); measured against f64: below `2^-52`.
+/// (`2^-60` for `|x| < 2^-7`); measured maximum against mpmath: `2^-54.4`.
 pub fn log1p(x: Dyadic) -> Outcome {
     let t = Norm::from_dyadic(x);
     if t.negative {

@@ -36,6 +36,14 @@ fn shifted_mod(a: u64, gap: u64, b: u64) -> u64 {
     ((a % b) as u128 * pow2_mod(gap, b) % b as u128) as u64
 }
 
+/// `|x|` exactly, also for the mantissa `i64::MIN` (whose negation does not fit an `i64`).
+fn exact_abs(x: Dyadic) -> Dyadic {
+    match x.mant.checked_abs() {
+        Some(mant) => Dyadic::new(mant, x.exp),
+        None => Dyadic::new(1 << 62, x.exp.saturating_add(1)),
+    }
+}
+
 /// `|x| mod |y|` (in `[0, |y|)`), exact.
 fn magnitude_remainder(x: Dyadic, y: Dyadic) -> Dyadic {
     let (a, b) = (x.mant.unsigned_abs(), y.mant.unsigned_abs());
@@ -43,11 +51,10 @@ fn magnitude_remainder(x: Dyadic, y: Dyadic) -> Dyadic {
     if gap >= 0 {
         let r = shifted_mod(a, gap as u64, b);
         return Dyadic::new(r as i64, y.exp); // r < b <= 2^63 fits
-
     }
     // x has the finer grid: y = b 2^(-gap) units of x's ulp.
     if Norm::from_dyadic(x).cmp_abs(Norm::from_dyadic(y)) == Ordering::Less {
-        return x.abs();
+        return exact_abs(x);
     }
     // |y| <= |x| < 2^64 ulps, so the gap is below 64 and b << -gap fits.
     let modulus = (b as u128) << gap.unsigned_abs().min(127);

@@ -13,7 +13,7 @@ use crate::support::norm::Norm;
 const TINY_LOG2: i64 = -32;
 
 /// `sinh(x)`: relative error below `2^-52`; `Infinite` once `|sinh x| >= 2^128`
-/// (`|x| > 89.4`). Measured against f64: below `2^-51`.
+/// (`|x| > 89.4`). Measured maximum against mpmath: `2^-54.2`.
 pub fn sinh(x: Dyadic) -> Outcome {
     let x = Norm::from_dyadic(x);
     if x.top() <= TINY_LOG2 {

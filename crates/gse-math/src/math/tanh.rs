@@ -25,7 +25,7 @@ pub(crate) fn tanh_norm(x: Norm) -> Norm {
     t.with_sign(x.negative)
 }
 
-/// `tanh(x)`: relative error below `2^-52` (measured against f64: below `2^-51`).
+/// `tanh(x)`: relative error below `2^-52` (measured maximum against mpmath: `2^-53.9`).
 pub fn tanh(x: Dyadic) -> Outcome {
     Outcome::Finite(tanh_norm(Norm::from_dyadic(x)).to_dyadic())
 }

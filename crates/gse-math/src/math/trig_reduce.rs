@@ -7,8 +7,10 @@
 //!
 //! Accuracy: the reduced argument's absolute error is below `2^-124`, for every `|x| < 2^1024`
 //! (the table holds 1536 bits of `2/pi`). Relative accuracy of `r` therefore holds to
-//! `2^-60` whenever `|r| > 2^-64`, which covers every f32 input (the closest an f32 gets to a
-//! multiple of `pi/2` leaves `|r| > 2^-32`) and all but pathological 62-bit mantissas.
+//! `2^-60` whenever `|r| > 2^-64`. That covers every f32 input: an exhaustive run over all
+//! finite f32 from 0.5 up found `|r| >= 2^-30` (closest: `x = 7.729179e28`), so their relative
+//! error from reduction is below `2^-94`. 62-bit mantissas can come closer; the absolute bound
+//! still holds.
 
 use crate::support::norm::Norm;
 use crate::tables::consts::FRAC_PI_2_Q63;
@@ -68,12 +70,11 @@ pub(crate) fn reduce(x: Norm) -> Option<Reduced> {
     // P = top * 2^128 + mid * 2^64 + (p0 mod 2^64).
     let mid_sum = (p0 >> 64) + (p1 as u64 as u128);
     let mid = mid_sum as u64;
-    let top = p2
-        .wrapping_add(p1 >> 64)
-        .wrapping_add(mid_sum >> 64);
+    let top = p2.wrapping_add(p1 >> 64).wrapping_add(mid_sum >> 64);
     // Bits 190..191 of P are the quadrant, bits 62..189 the fraction (Q128).
     let quadrant = (top >> 62) as u32 & 3;
-    let fraction = ((top & ((1u128 << 62) - 1)) << 66) | ((mid as u128) << 2) | ((p0 as u64) >> 62) as u128;
+    let fraction =
+        ((top & ((1u128 << 62) - 1)) << 66) | ((mid as u128) << 2) | ((p0 as u64) >> 62) as u128;
     // Round to the nearest quadrant: a fraction of 1/2 or more belongs to the next one.
     let round_up = (fraction >> 127) as u32;
     let f = fraction as i128; // the signed reading is fraction - 2^128 when rounding up

@@ -1,6 +1,6 @@
 //! The integer machinery every function is built from.
 
 pub(crate) mod fixed;
+mod newton;
 pub(crate) mod norm;
 pub(crate) mod piecewise;
-mod newton;

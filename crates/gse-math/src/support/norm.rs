@@ -281,6 +281,11 @@ impl Norm {
         let mut q = (a as u128 * y as u128) >> (126 - shift);
         let num = (a as u128) << shift;
         let mut rem = num.wrapping_sub(q.wrapping_mul(b as u128)) as i128;
+        // q is within a few units; one multiplicative step, rem/b ~ rem y / 2^126, gets it
+        // within one (|rem| < 2^68, so rem >> 6 times y fits an i128).
+        let step = ((rem >> 6) * y as i128) >> 120;
+        q = q.wrapping_add(step as u128);
+        rem -= step * b as i128;
         for _ in 0..MAX_FIXUPS {
             if rem < 0 {
                 q -= 1;
@@ -312,8 +317,14 @@ impl Norm {
         let shift: i64 = if (self.exp - 64) & 1 == 0 { 64 } else { 63 };
         let n = (self.mant as u128) << shift;
         let a = (n >> 64) as u64;
-        let mut root = ((a as u128 * rsqrt_q62(a) as u128) >> 62).min(u64::MAX as u128);
+        let y = rsqrt_q62(a); // ~2^62 / sqrt(a / 2^64)
+        let mut root = ((a as u128 * y as u128) >> 62).min(u64::MAX as u128);
         let mut rem = n.wrapping_sub(root * root) as i128;
+        // root is within a few units; one Newton step, rem / (2 root) ~ rem y / 2^127, gets it
+        // within one (|rem| < 2^69, so rem >> 7 times y fits an i128).
+        let step = ((rem >> 7) * y as i128) >> 120;
+        root = root.wrapping_add(step as u128).min(u64::MAX as u128);
+        rem = n.wrapping_sub(root * root) as i128;
         for _ in 0..MAX_FIXUPS {
             if rem < 0 {
                 root -= 1;
@@ -368,8 +379,20 @@ mod tests {
 
     #[test]
     fn add_is_exact_when_it_fits_and_odd_rounded_otherwise() {
-        assert_eq!(n(3, 0).add(n(5, 0)).to_dyadic().cmp_value(Dyadic::from_int(8)), Ordering::Equal);
-        assert_eq!(n(3, 0).add(n(-5, 0)).to_dyadic().cmp_value(Dyadic::from_int(-2)), Ordering::Equal);
+        assert_eq!(
+            n(3, 0)
+                .add(n(5, 0))
+                .to_dyadic()
+                .cmp_value(Dyadic::from_int(8)),
+            Ordering::Equal
+        );
+        assert_eq!(
+            n(3, 0)
+                .add(n(-5, 0))
+                .to_dyadic()
+                .cmp_value(Dyadic::from_int(-2)),
+            Ordering::Equal
+        );
         assert!(n(7, 0).add(n(-7, 0)).is_zero());
         let nudged = Norm::ONE.add(n(-1, -300));
         assert_eq!(nudged.cmp_value(Norm::ONE), Ordering::Less);
@@ -380,25 +403,59 @@ mod tests {
     fn div_and_sqrt_match_dyadic() {
         let mut rng = gse::SplitMix64::new(7);
         for _ in 0..20_000 {
-            let a = Dyadic::new((rng.next_u64() >> (1 + rng.below(63))) as i64 | 1, rng.below(200) as i32 - 100);
-            let b = Dyadic::new((rng.next_u64() >> (1 + rng.below(63))) as i64 | 1, rng.below(200) as i32 - 100);
-            let q = Norm::from_dyadic(a).div(Norm::from_dyadic(b)).unwrap().to_dyadic();
-            assert_eq!(q.cmp_value(a.div(b).unwrap()), Ordering::Equal, "{a:?} / {b:?}");
+            let a = Dyadic::new(
+                (rng.next_u64() >> (1 + rng.below(63))) as i64 | 1,
+                rng.below(200) as i32 - 100,
+            );
+            let b = Dyadic::new(
+                (rng.next_u64() >> (1 + rng.below(63))) as i64 | 1,
+                rng.below(200) as i32 - 100,
+            );
+            let q = Norm::from_dyadic(a)
+                .div(Norm::from_dyadic(b))
+                .unwrap()
+                .to_dyadic();
+            assert_eq!(
+                q.cmp_value(a.div(b).unwrap()),
+                Ordering::Equal,
+                "{a:?} / {b:?}"
+            );
             let r = Norm::from_dyadic(a).sqrt().unwrap().to_dyadic();
-            assert_eq!(r.cmp_value(a.sqrt().unwrap()), Ordering::Equal, "sqrt {a:?}");
+            assert_eq!(
+                r.cmp_value(a.sqrt().unwrap()),
+                Ordering::Equal,
+                "sqrt {a:?}"
+            );
         }
-        for (a, b) in [(1i64, 1i64), (i64::MAX, 1), (1, i64::MAX), (i64::MIN, 3), (1 << 62, (1 << 62) + 1)] {
+        for (a, b) in [
+            (1i64, 1i64),
+            (i64::MAX, 1),
+            (1, i64::MAX),
+            (i64::MIN, 3),
+            (1 << 62, (1 << 62) + 1),
+        ] {
             let (a, b) = (Dyadic::new(a, 0), Dyadic::new(b, 0));
-            let q = Norm::from_dyadic(a).div(Norm::from_dyadic(b)).unwrap().to_dyadic();
+            let q = Norm::from_dyadic(a)
+                .div(Norm::from_dyadic(b))
+                .unwrap()
+                .to_dyadic();
             assert_eq!(q.cmp_value(a.div(b).unwrap()), Ordering::Equal);
         }
     }
 
     #[test]
     fn to_dyadic_survives_extreme_exponents() {
-        let tiny = Norm { negative: false, mant: 1 << 63, exp: i32::MIN as i64 - 200 };
+        let tiny = Norm {
+            negative: false,
+            mant: 1 << 63,
+            exp: i32::MIN as i64 - 200,
+        };
         assert!(tiny.to_dyadic().is_zero());
-        let huge = Norm { negative: true, mant: 1 << 63, exp: i32::MAX as i64 };
+        let huge = Norm {
+            negative: true,
+            mant: 1 << 63,
+            exp: i32::MAX as i64,
+        };
         assert!(huge.to_dyadic().is_negative());
     }
 }

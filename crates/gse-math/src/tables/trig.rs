@@ -4,38 +4,65 @@ use crate::support::piecewise::Piecewise;
 /// Fraction bits of 2/pi, 64 per word, most significant first (2/pi = 0.1010...b).
 /// 24 words cover every reduction of |x| < 2^1024 with a 192-bit window.
 pub(crate) const TWO_OVER_PI: [u64; 24] = [
-    0xa2f9836e4e441529, 0xfc2757d1f534ddc0, 0xdb6295993c439041,
-    0xfe5163abdebbc561, 0xb7246e3a424dd2e0, 0x06492eea09d1921c,
-    0xfe1deb1cb129a73e, 0xe88235f52ebb4484, 0xe99c7026b45f7e41,
-    0x3991d639835339f4, 0x9c845f8bbdf9283b, 0x1ff897ffde05980f,
-    0xef2f118b5a0a6d1f, 0x6d367ecf27cb09b7, 0x4f463f669e5fea2d,
-    0x7527bac7ebe5f17b, 0x3d0739f78a5292ea, 0x6bfb5fb11f8d5d08,
-    0x56033046fc7b6bab, 0xf0cfbc209af4361d, 0xa9e391615ee61b08,
-    0x6599855f14a06840, 0x8dffd8804d732731, 0x06061556ca73a8c9,
+    0xa2f9836e4e441529,
+    0xfc2757d1f534ddc0,
+    0xdb6295993c439041,
+    0xfe5163abdebbc561,
+    0xb7246e3a424dd2e0,
+    0x06492eea09d1921c,
+    0xfe1deb1cb129a73e,
+    0xe88235f52ebb4484,
+    0xe99c7026b45f7e41,
+    0x3991d639835339f4,
+    0x9c845f8bbdf9283b,
+    0x1ff897ffde05980f,
+    0xef2f118b5a0a6d1f,
+    0x6d367ecf27cb09b7,
+    0x4f463f669e5fea2d,
+    0x7527bac7ebe5f17b,
+    0x3d0739f78a5292ea,
+    0x6bfb5fb11f8d5d08,
+    0x56033046fc7b6bab,
+    0xf0cfbc209af4361d,
+    0xa9e391615ee61b08,
+    0x6599855f14a06840,
+    0x8dffd8804d732731,
+    0x06061556ca73a8c9,
 ];
 
 /// S(w) = sin(sqrt w) / sqrt w on w = r^2 in [0, (pi/4)^2]: sin r = r S(r^2). Variable u = 2w - 1.
 /// Degree 7, 1 piece(s); approximation error (Q62 coefficients included) 2^-62.0.
-pub(crate) const SIN_S: Piecewise = Piecewise {
+pub(crate) const SIN_S: Piecewise<8> = Piecewise {
     frac: 62,
     lo: 0,
     log2_width: 0,
-    pieces: 1,
-    degree: 7,
-    coeffs: &[
-        4236872942983572614, -365431782032463006, 9269277587873967, -111235864218653, 776406317639, -3541534579, 11380142, -27303,
-    ],
+    coeffs: &[[
+        4236872942983572614,
+        -365431782032463006,
+        9269277587873967,
+        -111235864218653,
+        776406317639,
+        -3541534579,
+        11380142,
+        -27303,
+    ]],
 };
 
 /// C(w) = cos(sqrt w) on w = r^2 in [0, (pi/4)^2]: cos r = C(r^2). Variable u = 2w - 1.
 /// Degree 8, 1 piece(s); approximation error (Q62 coefficients included) 2^-63.4.
-pub(crate) const COS_C: Piecewise = Piecewise {
+pub(crate) const COS_C: Piecewise<9> = Piecewise {
     frac: 62,
     lo: 0,
     log2_width: 0,
-    pieces: 1,
-    degree: 8,
-    coeffs: &[
-        3506009378918646602, -1059218235745893154, 45678972754057876, -772439798989497, 6952241513666, -38820315882, 147563941, -406433, 853,
-    ],
+    coeffs: &[[
+        3506009378918646602,
+        -1059218235745893154,
+        45678972754057876,
+        -772439798989497,
+        6952241513666,
+        -38820315882,
+        147563941,
+        -406433,
+        853,
+    ]],
 };

@@ -43,7 +43,11 @@ pub fn log_spaced(rng: &mut SplitMix64, n: usize, lo: i32, hi: i32, signed: bool
             let e = lo + rng.below((hi - lo) as u64) as i32;
             let mant = (rng.next_u64() >> 11) | (1 << 52);
             let v = mant as f64 * 2f64.powi(e - 52);
-            if signed && rng.next_u64() & 1 == 1 { -v } else { v }
+            if signed && rng.next_u64() & 1 == 1 {
+                -v
+            } else {
+                v
+            }
         })
         .collect()
 }
@@ -133,14 +137,22 @@ impl Tracker {
                     Outcome::Infinite { negative } => Kind::Infinite(negative),
                     Outcome::Finite(_) => unreachable!(),
                 };
-                assert_eq!(kind, expected, "{}({input}), reference {reference:e}", self.name);
+                assert_eq!(
+                    kind, expected,
+                    "{}({input}), reference {reference:e}",
+                    self.name
+                );
             }
         }
     }
 
     /// Prints the measured maximum and asserts it is within `2^bound_log2`.
     pub fn finish(&self, bound_log2: i32) {
-        let log2 = if self.max > 0.0 { self.max.log2() } else { -999.0 };
+        let log2 = if self.max > 0.0 {
+            self.max.log2()
+        } else {
+            -999.0
+        };
         println!(
             "{:<24} {:>8} points  max error 2^{log2:.1}  at {}",
             self.name, self.count, self.worst
@@ -167,7 +179,13 @@ pub fn sweep1(
     let mut t = Tracker::new(name);
     for &x in inputs {
         let r = reference(x);
-        t.record(&format!("{x:e}"), ours(d(x)), r, r.abs().max(abs_floor), 2f64.powi(-159));
+        t.record(
+            &format!("{x:e}"),
+            ours(d(x)),
+            r,
+            r.abs().max(abs_floor),
+            2f64.powi(-159),
+        );
     }
     t.finish(bound_log2);
 }
@@ -178,7 +196,11 @@ pub fn rng(seed: u64) -> SplitMix64 {
 
 /// `v` with its f32-rounded twin, so every sweep also covers f32-representable inputs.
 pub fn with_f32_twins(v: Vec<f64>) -> Vec<f64> {
-    let twins: Vec<f64> = v.iter().map(|&x| as_f32_value(x)).filter(|x| x.is_finite()).collect();
+    let twins: Vec<f64> = v
+        .iter()
+        .map(|&x| as_f32_value(x))
+        .filter(|x| x.is_finite())
+        .collect();
     v.into_iter().chain(twins).collect()
 }
 

@@ -1,0 +1,124 @@
+//! Rounding 8 i32 results at once to a one-element-group format, for tiles whose exact sums
+//! are i32 (one aligned K-block). The same integer recipe as `round_one`, lane-wise:
+//! bit length by a 5-step binary search (AVX2 has no vector `lzcnt`), then a variable left
+//! (exact) or right (nearest-even) shift and the carry fix-up.
+
+use core::arch::x86_64::*;
+
+use gse::{SCALE_BIAS, SCALE_MAX, SCALE_MIN};
+
+/// Bit length of each lane, read as u32.
+#[inline(always)]
+unsafe fn bit_length(x: __m256i) -> __m256i {
+    let zero = _mm256_setzero_si256();
+    let mut x = x;
+    let mut n = zero;
+    macro_rules! step {
+        ($sh:literal) => {
+            let t = _mm256_srli_epi32::<$sh>(x);
+            let is_zero = _mm256_cmpeq_epi32(t, zero);
+            x = _mm256_blendv_epi8(t, x, is_zero);
+            n = _mm256_add_epi32(n, _mm256_andnot_si256(is_zero, _mm256_set1_epi32($sh)));
+        };
+    }
+    step!(16);
+    step!(8);
+    step!(4);
+    step!(2);
+    step!(1);
+    // x is now 0 or 1.
+    _mm256_add_epi32(n, x)
+}
+
+/// Rounds lanes `acc * 2^exp` to `p` magnitude bits: `(biased scale, mantissa)` per lane, or
+/// `None` when some lane's scale clamps (the caller redoes those 8 in scalar code).
+///
+/// # Safety
+/// AVX2 must be available.
+#[inline]
+#[target_feature(enable = "avx2")]
+pub(crate) unsafe fn round8(acc: __m256i, exp: __m256i, p: u32) -> Option<(__m256i, __m256i)> {
+    let zero = _mm256_setzero_si256();
+    let one = _mm256_set1_epi32(1);
+    let is_zero = _mm256_cmpeq_epi32(acc, zero);
+    let mag = _mm256_abs_epi32(acc); // i32::MIN gives 2^31, read as u32
+    // SAFETY: AVX2 is enabled on this function.
+    let bits = unsafe { bit_length(mag) };
+    let top = _mm256_add_epi32(exp, bits);
+    let low = _mm256_cmpgt_epi32(_mm256_set1_epi32(SCALE_MIN), top);
+    let high = _mm256_cmpgt_epi32(top, _mm256_set1_epi32(SCALE_MAX - 1));
+    let bad = _mm256_andnot_si256(is_zero, _mm256_or_si256(low, high));
+    if _mm256_movemask_epi8(bad) != 0 {
+        return None;
+    }
+    let d = _mm256_sub_epi32(bits, _mm256_set1_epi32(p as i32));
+    let up = _mm256_max_epi32(_mm256_sub_epi32(zero, d), zero);
+    let dn = _mm256_max_epi32(d, zero); // <= 31: bits <= 32, p >= 1
+    let rounding = _mm256_cmpgt_epi32(dn, zero); // -1 where shifting right
+    // 2^(dn-1) - 1 where rounding, else 0; with mag <= 2^31 the sum stays below 2^32.
+    let half_minus_one = _mm256_add_epi32(_mm256_srli_epi32::<1>(_mm256_sllv_epi32(one, dn)), rounding);
+    let odd = _mm256_and_si256(_mm256_srlv_epi32(mag, dn), _mm256_srli_epi32::<31>(rounding));
+    let sum = _mm256_add_epi32(_mm256_add_epi32(_mm256_sllv_epi32(mag, up), half_minus_one), odd);
+    let r = _mm256_srlv_epi32(sum, dn);
+    let carry = _mm256_srl_epi32(r, _mm_cvtsi32_si128(p as i32)); // 0 or 1
+    let r = _mm256_srlv_epi32(r, carry);
+    let sign = _mm256_srai_epi32::<31>(acc);
+    let mant = _mm256_sub_epi32(_mm256_xor_si256(r, sign), sign);
+    let scale = _mm256_blendv_epi8(_mm256_add_epi32(top, carry), _mm256_set1_epi32(SCALE_MIN), is_zero);
+    Some((_mm256_add_epi32(scale, _mm256_set1_epi32(SCALE_BIAS)), mant))
+}
+
+/// Stores 8 biased scales (each in `0..=255`) as bytes at `dst`.
+///
+/// # Safety
+/// AVX2; `dst` valid for 8 bytes.
+#[inline]
+#[target_feature(enable = "avx2")]
+pub(crate) unsafe fn store_u8(dst: *mut u8, v: __m256i) {
+    let w = _mm256_packus_epi32(v, v); // per 128-bit lane: s0..3 s0..3 | s4..7 s4..7
+    let b = _mm256_packus_epi16(w, w); // per lane: s0..3 x4 | s4..7 x4
+    let lo = _mm256_castsi256_si128(b);
+    let hi = _mm256_extracti128_si256::<1>(b);
+    let both = _mm_unpacklo_epi32(lo, hi); // s0..3 s4..7 ...
+    // SAFETY: per the contract.
+    unsafe { _mm_storel_epi64(dst as *mut __m128i, both) };
+}
+
+/// Stores 8 i16-range lanes as i16 at `dst`.
+///
+/// # Safety
+/// AVX2; `dst` valid for 8 i16.
+#[inline]
+#[target_feature(enable = "avx2")]
+pub(crate) unsafe fn store_i16(dst: *mut i16, v: __m256i) {
+    let w = _mm256_packs_epi32(v, v); // m0..3 m0..3 | m4..7 m4..7
+    let w = _mm256_permute4x64_epi64::<0b1000>(w); // m0..3 m4..7 in the low 128 bits
+    // SAFETY: per the contract.
+    unsafe { _mm_storeu_si128(dst as *mut __m128i, _mm256_castsi256_si128(w)) };
+}
+
+/// Stores 8 i8-range lanes as i8 at `dst`.
+///
+/// # Safety
+/// AVX2; `dst` valid for 8 bytes.
+#[inline]
+#[target_feature(enable = "avx2")]
+pub(crate) unsafe fn store_i8(dst: *mut i8, v: __m256i) {
+    let w = _mm256_packs_epi32(v, v);
+    let b = _mm256_packs_epi16(w, w);
+    let lo = _mm256_castsi256_si128(b);
+    let hi = _mm256_extracti128_si256::<1>(b);
+    // SAFETY: per the contract.
+    unsafe { _mm_storel_epi64(dst as *mut __m128i, _mm_unpacklo_epi32(lo, hi)) };
+}
+
+/// Stores 8 i32 at `dst`.
+///
+/// # Safety
+/// AVX2; `dst` valid for 8 i32.
+#[inline]
+#[target_feature(enable = "avx2")]
+pub(crate) unsafe fn store_i32(dst: *mut i32, v: __m256i) {
+    // SAFETY: per the contract.
+    unsafe { _mm256_storeu_si256(dst as *mut __m256i, v) };
+}
