@@ -16,15 +16,17 @@
 //! weight vector and an input vector along the input channels of its group; products are exact
 //! and accumulated as 62-bit dyadics (rounded to odd) in a fixed order, then rounded once —
 //! integer-emulated f32 with a single final rounding. This path quantizes its operands itself
-//! ([`Operands`]), so it also serves grouped formats (used by the tests as a reference).
+//! ([`Operands`], grouped along the channels), so any other one-value-group operand format
+//! (e.g. `STREAM16`) gets its quantization too.
 //!
 //! Intermediates that precede a last addition (the GEMM result before the bias, the columns
-//! before col2im) are kept in `EXACT` (25 bits), far below the output's own rounding. Every
-//! output element is computed independently in a fixed order, so results do not depend on the
-//! thread count.
+//! before col2im) are kept in `EXACT` (25 bits), far below the output's own rounding. The
+//! im2col / col2im buffers are built for slices of whole batch entries, at most 2^24 elements
+//! (80 MB) at a time. Every output element is computed independently in a fixed order, so
+//! results do not depend on the thread count.
 
 use burn_backend::ops::{ConvOptions, ConvTransposeOptions};
-use gse::{Dyadic, GseFormat, Rounding};
+use gse::{Dyadic, GseBlocks, GseFormat, Rounding};
 use gse_gemm::{GemmConfig, MatRef};
 use gse_kernels::{GseTensor, generate};
 use rayon::prelude::*;
@@ -39,15 +41,7 @@ pub(crate) fn conv2d(
     options: ConvOptions<2>,
 ) -> GsqTensor {
     let params = Params::lift2(options.stride, options.padding, options.dilation, [0; 2]);
-    conv(
-        &x,
-        &weight,
-        bias.as_ref(),
-        params,
-        options.groups,
-        "conv2d",
-        2,
-    )
+    convolve(&x, &weight, bias.as_ref(), params, options.groups, CONV2D)
 }
 
 /// 3-D convolution: x `[B, C_in, D, H, W]`, weight `[C_out, C_in / groups, KD, KH, KW]`.
@@ -57,21 +51,14 @@ pub(crate) fn conv3d(
     bias: Option<GsqTensor>,
     options: ConvOptions<3>,
 ) -> GsqTensor {
+    let (s, pd, d) = (options.stride, options.padding, options.dilation);
     let params = Params {
-        stride: options.stride,
-        padding: options.padding,
-        dilation: options.dilation,
+        stride: s,
+        padding: pd,
+        dilation: d,
         padding_out: [0; 3],
     };
-    conv(
-        &x,
-        &weight,
-        bias.as_ref(),
-        params,
-        options.groups,
-        "conv3d",
-        3,
-    )
+    convolve(&x, &weight, bias.as_ref(), params, options.groups, CONV3D)
 }
 
 /// 2-D transposed convolution: x `[B, C_in, H, W]`, weight `[C_in, C_out / groups, KH, KW]`.
@@ -81,20 +68,15 @@ pub(crate) fn conv_transpose2d(
     bias: Option<GsqTensor>,
     options: ConvTransposeOptions<2>,
 ) -> GsqTensor {
-    let params = Params::lift2(
-        options.stride,
-        options.padding,
-        options.dilation,
-        options.padding_out,
-    );
-    conv_transpose(
+    let o = &options;
+    let params = Params::lift2(o.stride, o.padding, o.dilation, o.padding_out);
+    convolve(
         &x,
         &weight,
         bias.as_ref(),
         params,
         options.groups,
-        "conv_transpose2d",
-        2,
+        CONV_TRANSPOSE2D,
     )
 }
 
@@ -105,22 +87,50 @@ pub(crate) fn conv_transpose3d(
     bias: Option<GsqTensor>,
     options: ConvTransposeOptions<3>,
 ) -> GsqTensor {
+    let (s, pd, d, po) = (
+        options.stride,
+        options.padding,
+        options.dilation,
+        options.padding_out,
+    );
     let params = Params {
-        stride: options.stride,
-        padding: options.padding,
-        dilation: options.dilation,
-        padding_out: options.padding_out,
+        stride: s,
+        padding: pd,
+        dilation: d,
+        padding_out: po,
     };
-    conv_transpose(
+    convolve(
         &x,
         &weight,
         bias.as_ref(),
         params,
         options.groups,
-        "conv_transpose3d",
-        3,
+        CONV_TRANSPOSE3D,
     )
 }
+
+/// Which convolution: its name (for messages), spatial rank and direction.
+#[derive(Clone, Copy, Debug)]
+struct Kind {
+    op: &'static str,
+    rank: usize,
+    transposed: bool,
+}
+
+impl Kind {
+    const fn new(op: &'static str, rank: usize, transposed: bool) -> Self {
+        Self {
+            op,
+            rank,
+            transposed,
+        }
+    }
+}
+
+const CONV2D: Kind = Kind::new("conv2d", 2, false);
+const CONV3D: Kind = Kind::new("conv3d", 3, false);
+const CONV_TRANSPOSE2D: Kind = Kind::new("conv_transpose2d", 2, true);
+const CONV_TRANSPOSE3D: Kind = Kind::new("conv_transpose3d", 3, true);
 
 /// Per-axis options of a 3-D problem; 2-D problems get a unit depth axis.
 #[derive(Clone, Copy, Debug)]
@@ -200,6 +210,10 @@ pub(crate) fn conv_out_len(
 
 /// Output length of a transposed convolution along one axis.
 fn conv_transpose_out_len(input: usize, kernel: usize, p: &Params, axis: usize, op: &str) -> usize {
+    assert!(
+        p.stride[axis] > 0 && p.dilation[axis] > 0 && kernel > 0,
+        "burn-gsq {op}: kernel, stride and dilation must be non-zero"
+    );
     let full = (input.max(1) - 1) * p.stride[axis]
         + p.dilation[axis] * (kernel - 1)
         + 1
@@ -442,43 +456,59 @@ fn view(t: &GseTensor, start: usize, rows: usize, cols: usize) -> MatRef<'_> {
     }
 }
 
-fn conv(
+/// Checks the shapes, then runs the GEMM or the exact path.
+fn convolve(
     x: &GsqTensor,
     weight: &GsqTensor,
     bias: Option<&GsqTensor>,
     p: Params,
     groups: usize,
-    op: &str,
-    rank: usize,
+    kind: Kind,
 ) -> GsqTensor {
+    let Kind {
+        op,
+        rank,
+        transposed,
+    } = kind;
     let (batch, c_in, input) = split_dims(x.dims(), rank, op, "input");
-    let (c_out, c_in_g, kernel) = split_dims(weight.dims(), rank, op, "weight");
+    let (w0, w1, kernel) = split_dims(weight.dims(), rank, op, "weight");
+    // Plain weights are [C_out, C_in/g, k..], transposed ones [C_in, C_out/g, k..].
+    let fits = groups > 0
+        && if transposed {
+            w0 == c_in && c_in % groups == 0
+        } else {
+            c_in == w1 * groups && w0 % groups == 0
+        };
     assert!(
-        groups > 0 && c_in == c_in_g * groups && c_out % groups == 0,
+        fits,
         "burn-gsq {op}: {c_in} input channels, weight {:?} and {groups} groups do not fit",
         weight.dims()
     );
+    let (c_in_g, c_out) = if transposed {
+        (c_in / groups, w1 * groups)
+    } else {
+        (w1, w0)
+    };
     let output: [usize; 3] = core::array::from_fn(|a| {
-        conv_out_len(
-            input[a],
-            kernel[a],
-            p.stride[a],
-            p.padding[a],
-            p.dilation[a],
-            op,
-        )
+        let (s, pd, d) = (p.stride[a], p.padding[a], p.dilation[a]);
+        if transposed {
+            conv_transpose_out_len(input[a], kernel[a], &p, a, op)
+        } else {
+            conv_out_len(input[a], kernel[a], s, pd, d, op)
+        }
     });
+    let c_out_g = c_out / groups;
     let geo = Geometry {
         batch,
         groups,
         c_in_g,
-        c_out_g: c_out / groups,
+        c_out_g,
         input,
         kernel,
         output,
     };
     let bias = bias_values(bias, c_out, op);
-    let problem = Problem {
+    let pr = Problem {
         x,
         weight,
         bias,
@@ -488,36 +518,65 @@ fn conv(
         c_out,
         rank,
     };
-    if problem.use_gemm() {
-        conv_gemm(&problem)
-    } else {
-        conv_exact(&problem)
+    match (transposed, pr.use_gemm()) {
+        (false, true) => conv_gemm(&pr),
+        (true, true) => conv_transpose_gemm(&pr),
+        (_, false) => exact(&pr, transposed),
     }
 }
 
-/// Gather-form convolution with exact products (see the module docs).
-fn conv_exact(pr: &Problem) -> GsqTensor {
+/// Gather-form (transposed) convolution with exact products (see the module docs).
+fn exact(pr: &Problem, transposed: bool) -> GsqTensor {
     let (geo, p) = (&pr.geo, &pr.p);
     let format = pr.x.policy().matmul_operand;
     let xs = geo.input_operands(&pr.x.values(), pr.c_in, format);
-    let (kv, c_in_g) = (geo.kernel_len(), geo.c_in_g);
+    let (kv, c_in_g, c_out_g) = (geo.kernel_len(), geo.c_in_g, geo.c_out_g);
     // Weight vectors: one per (output channel, tap), along the group's input channels.
     let w = pr.weight.values();
     let ws = Operands::quantize(pr.c_out * kv, c_in_g, format, |v, j| {
-        w[((v / kv) * c_in_g + j) * kv + v % kv]
+        let (oc, k) = (v / kv, v % kv);
+        let (g, ocl) = (oc / c_out_g, oc % c_out_g);
+        if transposed {
+            w[((g * c_in_g + j) * c_out_g + ocl) * kv + k]
+        } else {
+            w[(oc * c_in_g + j) * kv + k]
+        }
     });
+    let source = if transposed {
+        transpose_source
+    } else {
+        conv_source
+    };
     let p_in = geo.input_len();
     pr.finish(|b, oc, pos| {
         let o = unflat3(pos, geo.output);
-        let xbase = (b * geo.groups + oc / geo.c_out_g) * p_in;
+        let xbase = (b * geo.groups + oc / c_out_g) * p_in;
         let mut acc = Dyadic::ZERO;
         for k in 0..kv {
-            if let Some(at) = conv_source(o, unflat3(k, geo.kernel), p, geo.input) {
+            if let Some(at) = source(o, unflat3(k, geo.kernel), p, geo.input) {
                 acc = ws.dot_into(oc * kv + k, &xs, xbase + flat3(at, geo.input), acc);
             }
         }
         acc
     })
+}
+
+/// Elements of the im2col / col2im buffers (EXACT, 5 bytes each) built at once: larger
+/// problems run in slices of whole batch entries, which bounds the memory at about 80 MB.
+#[cfg(not(test))]
+const BUFFER_ELEMENTS: usize = 1 << 24;
+/// Unit tests slice every batch entry, so the multi-slice path is exercised.
+#[cfg(test)]
+const BUFFER_ELEMENTS: usize = 1;
+
+/// Slices of the batch whose buffers (`per_batch` elements per batch entry) fit the bound; all
+/// but the last have the same length.
+fn batch_runs(batch: usize, per_batch: usize) -> Vec<core::ops::Range<usize>> {
+    let step = (BUFFER_ELEMENTS / per_batch.max(1)).max(1);
+    (0..batch)
+        .step_by(step)
+        .map(|s| s..(s + step).min(batch))
+        .collect()
 }
 
 /// im2col + GEMM convolution (see the module docs).
@@ -526,44 +585,55 @@ fn conv_gemm(pr: &Problem) -> GsqTensor {
     let (kv, c_in_g, groups) = (geo.kernel_len(), geo.c_in_g, geo.groups);
     let (p_in, p_out) = (geo.input_len(), geo.output_len());
     let k_len = c_in_g * kv;
-    let entries = geo.batch * groups;
-    // Columns [B, G, K, P_out], K = (channel, tap): exact copies of the input, zero in padding.
-    let xv = pr.x.values();
-    let cols = generate(
-        &[entries * k_len * p_out],
-        GseFormat::EXACT,
-        Rounding::NearestEven,
-        |i| {
-            let (pos, row, e) = (i % p_out, (i / p_out) % k_len, i / (p_out * k_len));
-            let (b, g) = (e / groups, e % groups);
-            let (c, k) = (row / kv, row % kv);
-            conv_source(
-                unflat3(pos, geo.output),
-                unflat3(k, geo.kernel),
-                p,
-                geo.input,
-            )
-            .map_or(Dyadic::ZERO, |at| {
-                xv[(b * pr.c_in + g * c_in_g + c) * p_in + flat3(at, geo.input)]
-            })
-        },
-    );
-    let w = dense(&pr.weight.tensor);
-    let a: Vec<MatRef> = (0..entries)
-        .map(|e| view(&w, (e % groups) * geo.c_out_g * k_len, geo.c_out_g, k_len))
+    let runs = batch_runs(geo.batch, groups * k_len * p_out);
+    // One slice without bias: the GEMM writes the output as it stands, in the stream format.
+    let direct = pr.bias.is_none() && runs.len() == 1;
+    let out_format = if direct {
+        pr.x.out().0
+    } else {
+        GseFormat::EXACT
+    };
+    let (xv, w) = (pr.x.values(), dense(&pr.weight.tensor));
+    let products: Vec<GseBlocks> = runs
+        .iter()
+        .map(|run| {
+            let entries = run.len() * groups;
+            // Columns [b, G, K, P_out], K = (channel, tap): exact copies, zero in padding.
+            let cols = generate(
+                &[entries * k_len * p_out],
+                GseFormat::EXACT,
+                Rounding::NearestEven,
+                |i| {
+                    let (pos, row, e) = (i % p_out, (i / p_out) % k_len, i / (p_out * k_len));
+                    let (b, g) = (run.start + e / groups, e % groups);
+                    let (c, k) = (row / kv, row % kv);
+                    conv_source(
+                        unflat3(pos, geo.output),
+                        unflat3(k, geo.kernel),
+                        p,
+                        geo.input,
+                    )
+                    .map_or(Dyadic::ZERO, |at| {
+                        xv[(b * pr.c_in + g * c_in_g + c) * p_in + flat3(at, geo.input)]
+                    })
+                },
+            );
+            let a: Vec<MatRef> = (0..entries)
+                .map(|e| view(&w, (e % groups) * geo.c_out_g * k_len, geo.c_out_g, k_len))
+                .collect();
+            let b: Vec<MatRef> = (0..entries)
+                .map(|e| view(&cols, e * k_len * p_out, k_len, p_out))
+                .collect();
+            // Entry (b, g) holds rows g * C_out/g.. of batch b: the stack is [b, C_out, P_out].
+            gse_gemm::matmul_batched(&a, &b, &pr.gemm_config(out_format))
+        })
         .collect();
-    let b: Vec<MatRef> = (0..entries)
-        .map(|e| view(&cols, e * k_len * p_out, k_len, p_out))
-        .collect();
-    // Entry (b, g) is rows g * C_out/g.. of batch b: the stack is the output as it stands.
-    if pr.bias.is_none() {
-        let (fmt, _) = pr.x.out();
-        let blocks = gse_gemm::matmul_batched(&a, &b, &pr.gemm_config(fmt));
+    if direct {
+        let blocks = products.into_iter().next().expect("one slice");
         return pr.x.derive(GseTensor::from_blocks(blocks, &pr.out_shape()));
     }
-    let product = gse_gemm::matmul_batched(&a, &b, &pr.gemm_config(GseFormat::EXACT));
-    let c_out = pr.c_out;
-    pr.finish(|b, oc, pos| product.get((b * c_out + oc) * p_out + pos))
+    let (step, c_out) = (runs[0].len(), pr.c_out);
+    pr.finish(|b, oc, pos| products[b / step].get(((b % step) * c_out + oc) * p_out + pos))
 }
 
 /// The input position that kernel tap `k` of output position `o` reads, if inside the input.
@@ -600,113 +670,39 @@ fn transpose_source(
     Some(at)
 }
 
-fn conv_transpose(
-    x: &GsqTensor,
-    weight: &GsqTensor,
-    bias: Option<&GsqTensor>,
-    p: Params,
-    groups: usize,
-    op: &str,
-    rank: usize,
-) -> GsqTensor {
-    let (batch, c_in, input) = split_dims(x.dims(), rank, op, "input");
-    let (w_in, c_out_g, kernel) = split_dims(weight.dims(), rank, op, "weight");
-    assert!(
-        groups > 0 && w_in == c_in && c_in % groups == 0,
-        "burn-gsq {op}: {c_in} input channels, weight {:?} and {groups} groups do not fit",
-        weight.dims()
-    );
-    for a in 0..3 {
-        assert!(
-            p.stride[a] > 0 && p.dilation[a] > 0,
-            "burn-gsq {op}: stride and dilation must be non-zero"
-        );
-    }
-    let output: [usize; 3] =
-        core::array::from_fn(|a| conv_transpose_out_len(input[a], kernel[a], &p, a, op));
-    let c_out = c_out_g * groups;
-    let geo = Geometry {
-        batch,
-        groups,
-        c_in_g: c_in / groups,
-        c_out_g,
-        input,
-        kernel,
-        output,
-    };
-    let bias = bias_values(bias, c_out, op);
-    let problem = Problem {
-        x,
-        weight,
-        bias,
-        geo,
-        p,
-        c_in,
-        c_out,
-        rank,
-    };
-    if problem.use_gemm() {
-        conv_transpose_gemm(&problem)
-    } else {
-        conv_transpose_exact(&problem)
-    }
-}
-
-/// Gather-form transposed convolution with exact products (see the module docs).
-fn conv_transpose_exact(pr: &Problem) -> GsqTensor {
-    let (geo, p) = (&pr.geo, &pr.p);
-    let format = pr.x.policy().matmul_operand;
-    let xs = geo.input_operands(&pr.x.values(), pr.c_in, format);
-    let (kv, c_in_g, c_out_g) = (geo.kernel_len(), geo.c_in_g, geo.c_out_g);
-    // Weight vectors: one per (output channel, tap), along the group's input channels.
-    let w = pr.weight.values();
-    let ws = Operands::quantize(pr.c_out * kv, c_in_g, format, |v, j| {
-        let (oc, k) = (v / kv, v % kv);
-        let (g, ocl) = (oc / c_out_g, oc % c_out_g);
-        w[((g * c_in_g + j) * c_out_g + ocl) * kv + k]
-    });
-    let p_in = geo.input_len();
-    pr.finish(|b, oc, pos| {
-        let o = unflat3(pos, geo.output);
-        let xbase = (b * geo.groups + oc / c_out_g) * p_in;
-        let mut acc = Dyadic::ZERO;
-        for k in 0..kv {
-            if let Some(at) = transpose_source(o, unflat3(k, geo.kernel), p, geo.input) {
-                acc = ws.dot_into(oc * kv + k, &xs, xbase + flat3(at, geo.input), acc);
-            }
-        }
-        acc
-    })
-}
-
 /// GEMM + col2im-gather transposed convolution (see the module docs).
 fn conv_transpose_gemm(pr: &Problem) -> GsqTensor {
     let (geo, p) = (&pr.geo, &pr.p);
     let (kv, c_in_g, c_out_g, groups) = (geo.kernel_len(), geo.c_in_g, geo.c_out_g, geo.groups);
     let p_in = geo.input_len();
     let m = c_out_g * kv;
-    let entries = geo.batch * groups;
     let (w, x) = (dense(&pr.weight.tensor), dense(&pr.x.tensor));
-    // Weight [C_in, C_out/g, KV]: group g's rows, transposed to [(C_out/g, KV) x C_in/g].
-    let a: Vec<MatRef> = (0..entries)
-        .map(|e| view(&w, (e % groups) * c_in_g * m, c_in_g, m).t())
-        .collect();
-    let b: Vec<MatRef> = (0..entries)
-        .map(|e| {
-            view(
-                &x,
-                ((e / groups) * pr.c_in + (e % groups) * c_in_g) * p_in,
-                c_in_g,
-                p_in,
-            )
+    let runs = batch_runs(geo.batch, groups * m * p_in);
+    // Per slice, columns [b, G, (C_out/g, KV), P_in]: every tap's contribution from every
+    // input position, kept in EXACT until the gather adds them.
+    let products: Vec<GseBlocks> = runs
+        .iter()
+        .map(|run| {
+            let entries = run.len() * groups;
+            // Weight [C_in, C_out/g, KV]: group g's rows, transposed to [(C_out/g, KV) x C_in/g].
+            let a: Vec<MatRef> = (0..entries)
+                .map(|e| view(&w, (e % groups) * c_in_g * m, c_in_g, m).t())
+                .collect();
+            let b: Vec<MatRef> = (0..entries)
+                .map(|e| {
+                    let (b, g) = (run.start + e / groups, e % groups);
+                    view(&x, (b * pr.c_in + g * c_in_g) * p_in, c_in_g, p_in)
+                })
+                .collect();
+            gse_gemm::matmul_batched(&a, &b, &pr.gemm_config(GseFormat::EXACT))
         })
         .collect();
-    // Columns [B, G, (C_out/g, KV), P_in]: every tap's contribution from every input position.
-    let cols = gse_gemm::matmul_batched(&a, &b, &pr.gemm_config(GseFormat::EXACT));
+    let step = runs.first().map_or(1, |r| r.len());
     pr.finish(|b, oc, pos| {
         let o = unflat3(pos, geo.output);
         let (g, ocl) = (oc / c_out_g, oc % c_out_g);
-        let base = ((b * groups + g) * m + ocl * kv) * p_in;
+        let cols = &products[b / step];
+        let base = (((b % step) * groups + g) * m + ocl * kv) * p_in;
         let mut acc = Dyadic::ZERO;
         for k in 0..kv {
             if let Some(at) = transpose_source(o, unflat3(k, geo.kernel), p, geo.input) {
@@ -715,4 +711,115 @@ fn conv_transpose_gemm(pr: &Problem) -> GsqTensor {
         }
         acc
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::float_arithmetic)]
+mod tests {
+    //! The GEMM paths here run with one batch entry per slice (`BUFFER_ELEMENTS` is 1 under
+    //! `cfg(test)`); `tests/module_ops.rs` covers the semantics against burn-ndarray.
+    use super::*;
+    use crate::GsqDevice;
+    use gse::SpecialPolicy;
+
+    fn tensor(shape: &[usize], seed: u64, dev: GsqDevice) -> (GsqTensor, Vec<f64>) {
+        let mut s = seed;
+        let v: Vec<f32> = (0..shape.iter().product::<usize>())
+            .map(|_| {
+                s = s
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                (s >> 40) as f32 / (1u64 << 23) as f32 - 1.0
+            })
+            .collect();
+        let p = dev.policy();
+        let (t, _) =
+            GseTensor::from_f32(&v, shape, p.stream, p.rounding, SpecialPolicy::Saturate).unwrap();
+        (
+            GsqTensor::new(t, dev),
+            v.iter().map(|&x| x as f64).collect(),
+        )
+    }
+
+    /// Direct f64 convolution `[B, C, 1, W]` (stride 2, padding 1) or its transpose.
+    fn reference(
+        x: &[f64],
+        w: &[f64],
+        bias: &[f64],
+        [b, ci, wi, co, k]: [usize; 5],
+        transposed: bool,
+    ) -> Vec<f64> {
+        let wo = if transposed {
+            (wi - 1) * 2 + k - 2
+        } else {
+            (wi + 2 - k) / 2 + 1
+        };
+        let mut out = vec![0.0; b * co * wo];
+        for (i, o) in out.iter_mut().enumerate() {
+            let (bb, oc, ox) = (i / (co * wo), (i / wo) % co, i % wo);
+            *o = bias[oc];
+            for c in 0..ci {
+                for t in 0..k {
+                    let (src, wv) = if transposed {
+                        let p = ox as isize + 1 - t as isize;
+                        (
+                            (p >= 0 && p % 2 == 0).then_some(p as usize / 2),
+                            w[(c * co + oc) * k + t],
+                        )
+                    } else {
+                        ((ox * 2 + t).checked_sub(1), w[(oc * ci + c) * k + t])
+                    };
+                    if let Some(s) = src.filter(|&s| s < wi) {
+                        *o += wv * x[(bb * ci + c) * wi + s];
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn sliced_gemm_paths_match_f64() {
+        let ([b, ci, wi, co, k], dev) = ([3, 40, 9, 5, 3], GsqDevice::default());
+        for transposed in [false, true] {
+            let (x, xv) = tensor(&[b, ci, 1, wi], 1, dev);
+            let wshape = if transposed {
+                [ci, co, 1, k]
+            } else {
+                [co, ci, 1, k]
+            };
+            let (w, wv) = tensor(&wshape, 2, dev);
+            for with_bias in [false, true] {
+                let (bt, bv) = tensor(&[co], 3, dev);
+                let bv = if with_bias { bv } else { vec![0.0; co] };
+                let bias = with_bias.then_some(bt);
+                let got = if transposed {
+                    conv_transpose2d(
+                        x.clone(),
+                        w.clone(),
+                        bias,
+                        ConvTransposeOptions::new([1, 2], [0, 1], [0, 0], [1, 1], 1),
+                    )
+                } else {
+                    conv2d(
+                        x.clone(),
+                        w.clone(),
+                        bias,
+                        ConvOptions::new([1, 2], [0, 1], [1, 1], 1),
+                    )
+                };
+                let want = reference(&xv, &wv, &bv, [b, ci, wi, co, k], transposed);
+                let got = got.gse().to_f32();
+                assert_eq!(got.len(), want.len());
+                let (num, den) = got.iter().zip(&want).fold((0.0, 0.0), |(n, d), (&g, &w)| {
+                    (n + (g as f64 - w) * (g as f64 - w), d + w * w)
+                });
+                let rel = (num / den).sqrt();
+                assert!(
+                    rel < 0.02,
+                    "transposed {transposed} bias {with_bias}: relative L2 {rel}"
+                );
+            }
+        }
+    }
 }

@@ -21,3 +21,4 @@ pub(crate) mod random;
 pub(crate) mod reduce;
 pub(crate) mod shape;
 pub(crate) mod transaction;
+pub(crate) mod unfold;

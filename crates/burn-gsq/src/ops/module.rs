@@ -6,9 +6,10 @@ use burn_backend::ops::{
     AttentionModuleOptions, ConvOptions, ConvTransposeOptions, DeformConv2dBackward,
     DeformConvOptions, InterpolateOptions, MaxPool2dBackward, MaxPool2dWithIndices, ModuleOps,
 };
+use burn_backend::ops::UnfoldOptions;
 use burn_backend::tensor::{BoolTensor, FloatTensor, IntTensor};
 
-use super::{attention, conv, deform_conv, fft, interpolate, pool};
+use super::{attention, conv, deform_conv, fft, interpolate, pool, unfold};
 use crate::Gsq;
 
 impl ModuleOps<Gsq> for Gsq {
@@ -79,6 +80,14 @@ impl ModuleOps<Gsq> for Gsq {
         options: ConvTransposeOptions<3>,
     ) -> FloatTensor<Gsq> {
         conv::conv_transpose3d(x, weight, bias, options)
+    }
+
+    fn unfold4d(
+        x: FloatTensor<Gsq>,
+        kernel_size: [usize; 2],
+        options: UnfoldOptions,
+    ) -> FloatTensor<Gsq> {
+        unfold::unfold4d(x, kernel_size, options)
     }
 
     fn avg_pool2d(

@@ -184,23 +184,22 @@ fn average_pool_backward(
     x.derive(generate(&[b, c, h, w], fmt, rounding, value))
 }
 
-/// The fixed windows of an `avg_pool2d` call on input `[.., h, w]`.
+/// The fixed windows of an `avg_pool2d` call on an input of spatial size `hw`, as
+/// `(rows, columns)`; `flags` is `(count_include_pad, ceil_mode)`.
 fn avg_windows(
-    h: usize,
-    w: usize,
+    hw: [usize; 2],
     kernel: [usize; 2],
     stride: [usize; 2],
     padding: [usize; 2],
-    include_pad: bool,
-    ceil_mode: bool,
+    flags: (bool, bool),
     op: &str,
 ) -> (Vec<Window>, Vec<Window>) {
-    let oh = pool_out_len(h, kernel[0], stride[0], padding[0], 1, ceil_mode, op);
-    let ow = pool_out_len(w, kernel[1], stride[1], padding[1], 1, ceil_mode, op);
-    (
-        fixed_windows(h, oh, kernel[0], stride[0], padding[0], include_pad),
-        fixed_windows(w, ow, kernel[1], stride[1], padding[1], include_pad),
-    )
+    let (include_pad, ceil_mode) = flags;
+    let axis = |a: usize| {
+        let out = pool_out_len(hw[a], kernel[a], stride[a], padding[a], 1, ceil_mode, op);
+        fixed_windows(hw[a], out, kernel[a], stride[a], padding[a], include_pad)
+    };
+    (axis(0), axis(1))
 }
 
 pub(crate) fn avg_pool2d(
@@ -212,16 +211,8 @@ pub(crate) fn avg_pool2d(
     ceil_mode: bool,
 ) -> GsqTensor {
     let [_, _, h, w] = dims4(&x, "avg_pool2d", "input");
-    let (rows, cols) = avg_windows(
-        h,
-        w,
-        kernel_size,
-        stride,
-        padding,
-        count_include_pad,
-        ceil_mode,
-        "avg_pool2d",
-    );
+    let flags = (count_include_pad, ceil_mode);
+    let (rows, cols) = avg_windows([h, w], kernel_size, stride, padding, flags, "avg_pool2d");
     average_pool(&x, &rows, &cols)
 }
 
@@ -236,16 +227,8 @@ pub(crate) fn avg_pool2d_backward(
 ) -> GsqTensor {
     let op = "avg_pool2d_backward";
     let [_, _, h, w] = dims4(&x, op, "input");
-    let (rows, cols) = avg_windows(
-        h,
-        w,
-        kernel_size,
-        stride,
-        padding,
-        count_include_pad,
-        ceil_mode,
-        op,
-    );
+    let flags = (count_include_pad, ceil_mode);
+    let (rows, cols) = avg_windows([h, w], kernel_size, stride, padding, flags, op);
     average_pool_backward(&x, &grad, &rows, &cols, op)
 }
 

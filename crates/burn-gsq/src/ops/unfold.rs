@@ -14,7 +14,10 @@ use crate::ops::conv::conv_out_len;
 pub(crate) fn unfold4d(x: GsqTensor, kernel_size: [usize; 2], options: UnfoldOptions) -> GsqTensor {
     let op = "unfold4d";
     let d = x.dims();
-    assert!(d.len() == 4, "burn-gsq {op}: input must be [batch, channels, height, width], got {d:?}");
+    assert!(
+        d.len() == 4,
+        "burn-gsq {op}: input must be [batch, channels, height, width], got {d:?}"
+    );
     let (b, c, h, w) = (d[0], d[1], d[2], d[3]);
     let [kh, kw] = kernel_size;
     let (s, p, dil) = (options.stride, options.padding, options.dilation);
