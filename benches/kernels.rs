@@ -67,13 +67,20 @@ fn elementwise(c: &mut Criterion) {
     group.finish();
 }
 
+/// A function's name, its integer version and the f32 baseline.
+type UnaryPair = (
+    &'static str,
+    fn(Dyadic) -> gse_math::Outcome,
+    fn(f32) -> f32,
+);
+
 fn transcendental(c: &mut Criterion) {
     let n = 1 << 18;
     let a = normals(n, 3);
     let ta = tensor(&a, &[n]);
     let mut group = c.benchmark_group("transcendental");
     group.throughput(Throughput::Elements(n as u64));
-    let ops: [(&str, fn(Dyadic) -> gse_math::Outcome, fn(f32) -> f32); 3] = [
+    let ops: [UnaryPair; 3] = [
         ("exp", gse_math::exp, f32::exp),
         ("tanh", gse_math::tanh, f32::tanh),
         ("erf", gse_math::erf, libm_erf),

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use burn::backend::{Flex, NdArray};
 use burn::tensor::{Distribution, Tensor, backend::Backend};
-use burn_gsq::{Gsq, GsqDevice, GseFormat, PrecisionPolicy};
+use burn_gsq::{GseFormat, Gsq, GsqDevice, PrecisionPolicy};
 
 /// `[batch?, m, k] x [k, n]` shapes to measure.
 const SHAPES: &[(usize, usize, usize, usize)] = &[
@@ -22,7 +22,13 @@ const SHAPES: &[(usize, usize, usize, usize)] = &[
     (64, 128, 64, 128),
 ];
 
-fn inputs<B: Backend>(b: usize, m: usize, k: usize, n: usize, device: &B::Device) -> (Tensor<B, 3>, Tensor<B, 3>) {
+fn inputs<B: Backend>(
+    b: usize,
+    m: usize,
+    k: usize,
+    n: usize,
+    device: &B::Device,
+) -> (Tensor<B, 3>, Tensor<B, 3>) {
     B::seed(device, 1);
     let x = Tensor::random([b, m, k], Distribution::Normal(0.0, 1.0), device);
     let w = Tensor::random([b, k, n], Distribution::Normal(0.0, 1.0), device);
@@ -44,7 +50,11 @@ fn median(mut v: Vec<Duration>) -> Duration {
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let reps = if quick { 3 } else { 7 };
-    let formats = [("int8", GseFormat::INT8), ("int6", GseFormat::INT6), ("int4", GseFormat::INT4)];
+    let formats = [
+        ("int8", GseFormat::INT8),
+        ("int6", GseFormat::INT6),
+        ("int4", GseFormat::INT4),
+    ];
     println!("shape                        backend        GOP/s   vs flex  vs ndarray");
     for &(b, m, k, n) in SHAPES {
         if quick && m * k * n > 1 << 30 {

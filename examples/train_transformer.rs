@@ -18,5 +18,10 @@ fn main() {
         println!("{step:>4}   {:>14.4}   {:>13.4}", gsq[step], f32[step]);
     }
     let tail = |l: &[f32]| l[l.len() - 10..].iter().sum::<f32>() / 10.0;
-    println!("mean loss of the last 10 steps: gsq {:.4}, f32 {:.4} (chance: {:.4})", tail(&gsq), tail(&f32), (shift_task::VOCAB as f32).ln());
+    println!(
+        "mean loss of the last 10 steps: gsq {:.4}, f32 {:.4} (chance: {:.4})",
+        tail(&gsq),
+        tail(&f32),
+        (shift_task::VOCAB as f32).ln()
+    );
 }

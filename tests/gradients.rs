@@ -35,10 +35,7 @@ const E_GRAD: Tol = Tol::l2_only(1e-5);
 macro_rules! grad_diff {
     ($family:expr, $inputs:expr, |$B:ident, $dev:ident, $x:ident| $body:block) => {{
         #[allow(unused_variables)]
-        fn run<$B: AutodiffBackend>(
-            $dev: &<$B as burn::tensor::backend::Backend>::Device,
-            $x: &[Input],
-        ) -> Vec<Out> {
+        fn run<$B: AutodiffBackend>($dev: &$B::Device, $x: &[Input]) -> Vec<Out> {
             $body
         }
         common::differential(
@@ -62,13 +59,24 @@ fn leaf<B: AutodiffBackend, const D: usize>(x: &Input, dev: &B::Device) -> Tenso
 fn weighted<B: AutodiffBackend, const D: usize>(y: Tensor<B, D>, seed: u64) -> Tensor<B, 1> {
     let dims = y.dims();
     let n = dims.iter().product();
-    let c = Tensor::<B, D>::from_data(TensorData::new(normal(n, 1.0, seed), dims), &y.device());
+    let c = Tensor::<B, D>::from_data(
+        TensorData::new(normal(n, 1.0, seed), dims),
+        (&y.device(), float_dtype::<B>()),
+    );
     (y * c).sum()
 }
 
 /// The gradient of a leaf.
-fn grad<B: AutodiffBackend, const D: usize>(label: &str, t: &Tensor<B, D>, g: &B::Gradients) -> Out {
-    fo(label, t.grad(g).unwrap_or_else(|| panic!("no gradient for {label}")))
+fn grad<B: AutodiffBackend, const D: usize>(
+    label: &str,
+    t: &Tensor<B, D>,
+    g: &B::Gradients,
+) -> Out {
+    fo(
+        label,
+        t.grad(g)
+            .unwrap_or_else(|| panic!("no gradient for {label}")),
+    )
 }
 
 /// Replaces every float parameter with seeded values (same for every backend): rank-2
@@ -85,11 +93,16 @@ impl<B: burn::tensor::backend::Backend> ModuleMapper<B> for Reinit {
         let n: usize = dims.iter().product();
         self.seed += 1;
         let data: Vec<f32> = if D == 1 {
-            normal(n, 0.3, self.seed).into_iter().map(|v| v + 0.5).collect()
+            normal(n, 0.3, self.seed)
+                .into_iter()
+                .map(|v| v + 0.5)
+                .collect()
         } else {
             normal(n, 1.0 / (dims[0] as f64).sqrt(), self.seed)
         };
-        let fresh = Tensor::<B, D>::from_data(TensorData::new(data, dims), &dev).require_grad();
+        let fresh =
+            Tensor::<B, D>::from_data(TensorData::new(data, dims), (&dev, float_dtype::<B>()))
+                .require_grad();
         Param::from_mapped_value(id, fresh, mapper)
     }
 }
@@ -107,13 +120,22 @@ struct Grads<'a, B: AutodiffBackend> {
 
 impl<B: AutodiffBackend> ModuleVisitor<B> for Grads<'_, B> {
     fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<B, D>>) {
-        let label = format!("{} param {} {:?}", self.prefix, self.outs.len(), param.val().dims());
+        let label = format!(
+            "{} param {} {:?}",
+            self.prefix,
+            self.outs.len(),
+            param.val().dims()
+        );
         let out = grad(&label, &param.val(), self.grads);
         self.outs.push(out);
     }
 }
 
-fn param_grads<B: AutodiffBackend, M: Module<B>>(prefix: &'static str, m: &M, g: &B::Gradients) -> Vec<Out> {
+fn param_grads<B: AutodiffBackend, M: Module<B>>(
+    prefix: &'static str,
+    m: &M,
+    g: &B::Gradients,
+) -> Vec<Out> {
     let mut v = Grads::<B> {
         grads: g,
         outs: Vec::new(),
@@ -155,7 +177,10 @@ fn matmul_gradients() {
 
 #[test]
 fn softmax_and_log_softmax_gradients() {
-    let inputs = vec![Input::normal(&[6, 37], 2.0, 21), Input::normal(&[4, 5, 19], 1.5, 22)];
+    let inputs = vec![
+        Input::normal(&[6, 37], 2.0, 21),
+        Input::normal(&[4, 5, 19], 1.5, 22),
+    ];
     grad_diff!("grad softmax/log_softmax", inputs, |B, dev, x| {
         let a = leaf::<B, 2>(&x[0], dev);
         let b = leaf::<B, 3>(&x[1], dev);
@@ -165,7 +190,11 @@ fn softmax_and_log_softmax_gradients() {
         let g = loss.backward();
         let a2 = leaf::<B, 2>(&x[0], dev);
         let g2 = weighted(activation::softmax(a2.clone(), 0), 25).backward();
-        vec![grad("d softmax dim 1", &a, &g), grad("d log_softmax", &b, &g), grad("d softmax dim 0", &a2, &g2)]
+        vec![
+            grad("d softmax dim 1", &a, &g),
+            grad("d log_softmax", &b, &g),
+            grad("d softmax dim 0", &a2, &g2),
+        ]
     });
 }
 
@@ -189,7 +218,11 @@ fn gelu_gradients() {
         let a = leaf::<B, 2>(&x[0], dev);
         let g = weighted(activation::gelu(a.clone()), 42).backward();
         let b = leaf::<B, 2>(&x[0], dev);
-        let g2 = weighted(Gelu::new().forward(b.clone()) * b.clone().sigmoid(), 43).backward();
+        let g2 = weighted(
+            Gelu::new().forward(b.clone()) * activation::sigmoid(b.clone()),
+            43,
+        )
+        .backward();
         vec![grad("d gelu", &a, &g), grad("d gelu * sigmoid", &b, &g2)]
     });
 }
@@ -251,11 +284,31 @@ fn attention_gradients() {
         let q = leaf::<B, 4>(&x[0], dev);
         let k = leaf::<B, 4>(&x[1], dev);
         let v = leaf::<B, 4>(&x[2], dev);
-        let out = attention(q.clone(), k.clone(), v.clone(), None, None, AttentionModuleOptions::default());
+        let out = attention(
+            q.clone(),
+            k.clone(),
+            v.clone(),
+            None,
+            None,
+            AttentionModuleOptions::default(),
+        );
         let g = weighted(out.clone(), 74).backward();
-        let (q2, k2, v2) = (leaf::<B, 4>(&x[0], dev), leaf::<B, 4>(&x[1], dev), leaf::<B, 4>(&x[2], dev));
-        let mask = bt::<B, 4>(bools(2 * 3 * 7 * 9, 0.3, 75), [2, 3, 7, 9], dev);
-        let causal = AttentionModuleOptions { is_causal: true, ..Default::default() };
+        let (q2, k2, v2) = (
+            leaf::<B, 4>(&x[0], dev),
+            leaf::<B, 4>(&x[1], dev),
+            leaf::<B, 4>(&x[2], dev),
+        );
+        // Key 0 is never masked, so with the causal mask every row keeps at least one key
+        // (fully masked rows are `attention_fully_masked_row`'s subject).
+        let mut mv = bools(2 * 3 * 7 * 9, 0.3, 75);
+        for row in 0..2 * 3 * 7 {
+            mv[row * 9] = false;
+        }
+        let mask = bt::<B, 4>(mv, [2, 3, 7, 9], dev);
+        let causal = AttentionModuleOptions {
+            is_causal: true,
+            ..Default::default()
+        };
         let masked = attention(q2.clone(), k2.clone(), v2.clone(), Some(mask), None, causal);
         let g2 = weighted(masked.clone(), 76).backward();
         vec![
@@ -293,9 +346,21 @@ fn attention_fully_masked_row() {
             m[5 + j] = true; // ...except head 0, query 1: every key masked
         }
         let mask = bt::<B, 4>(m, [1, 2, 4, 5], dev);
-        let out = attention(q.clone(), k.clone(), v.clone(), Some(mask), None, AttentionModuleOptions::default());
+        let out = attention(
+            q.clone(),
+            k.clone(),
+            v.clone(),
+            Some(mask),
+            None,
+            AttentionModuleOptions::default(),
+        );
         let g = weighted(out.clone(), 85).backward();
-        vec![fo("forward", out.inner()), grad("dQ", &q, &g), grad("dK", &k, &g), grad("dV", &v, &g)]
+        vec![
+            fo("forward", out.inner()),
+            grad("dQ", &q, &g),
+            grad("dK", &k, &g),
+            grad("dV", &v, &g),
+        ]
     });
 }
 
@@ -303,12 +368,20 @@ fn attention_fully_masked_row() {
 fn multi_head_attention_gradients() {
     let inputs = vec![Input::normal(&[2, 10, 32], 1.0, 91)];
     grad_diff!("grad nn::MultiHeadAttention causal", inputs, |B, dev, x| {
-        let mha = reinit(MultiHeadAttentionConfig::new(32, 4).with_dropout(0.0).init::<B>(dev), 92);
+        let mha = reinit(
+            MultiHeadAttentionConfig::new(32, 4)
+                .with_dropout(0.0)
+                .init::<B>(dev),
+            92,
+        );
         let input = leaf::<B, 3>(&x[0], dev);
         let mask = generate_autoregressive_mask::<B>(2, 10, dev);
         let out = mha.forward(MhaInput::self_attn(input.clone()).mask_attn(mask));
         let g = weighted(out.context.clone(), 93).backward();
-        let mut outs = vec![fo("context", out.context.inner()), grad("d input", &input, &g)];
+        let mut outs = vec![
+            fo("context", out.context.inner()),
+            grad("d input", &input, &g),
+        ];
         outs.extend(param_grads("mha", &mha, &g));
         outs
     });
@@ -316,15 +389,23 @@ fn multi_head_attention_gradients() {
 
 #[test]
 fn cross_entropy_gradients() {
-    let inputs = vec![Input::normal(&[13, 10], 2.0, 101), Input::normal(&[24, 33], 1.5, 102)];
+    let inputs = vec![
+        Input::normal(&[13, 10], 2.0, 101),
+        Input::normal(&[24, 33], 1.5, 102),
+    ];
     grad_diff!("grad cross-entropy", inputs, |B, dev, x| {
         let logits = leaf::<B, 2>(&x[0], dev);
         let targets = it::<B, 1>(ints(13, 0, 10, 103), [13], dev);
-        let loss = CrossEntropyLossConfig::new().init::<B>(dev).forward(logits.clone(), targets);
+        let loss = CrossEntropyLossConfig::new()
+            .init::<B>(dev)
+            .forward(logits.clone(), targets);
         let g = loss.backward();
         let big = leaf::<B, 2>(&x[1], dev);
         let t2 = it::<B, 1>(ints(24, 0, 33, 104), [24], dev);
-        let loss2 = CrossEntropyLossConfig::new().with_smoothing(Some(0.1)).init::<B>(dev).forward(big.clone(), t2);
+        let loss2 = CrossEntropyLossConfig::new()
+            .with_smoothing(Some(0.1))
+            .init::<B>(dev)
+            .forward(big.clone(), t2);
         let g2 = loss2.backward();
         vec![
             fo("loss", loss.inner()),
@@ -354,7 +435,8 @@ impl<B: burn::tensor::backend::Backend> Stack<B> {
     }
 
     fn forward(&self, x: Tensor<B, 3>) -> Tensor<B, 3> {
-        self.down.forward(self.act.forward(self.norm.forward(self.up.forward(x))))
+        self.down
+            .forward(self.act.forward(self.norm.forward(self.up.forward(x))))
     }
 }
 

@@ -14,6 +14,8 @@
 //!
 //! `cargo test --release --test module_ops -- --nocapture` prints the `DIFF` error table.
 
+#![allow(clippy::type_complexity)] // test tables of (name, closure) pairs
+
 #[macro_use]
 mod common;
 

@@ -20,10 +20,23 @@ fn transformer_learns_the_shift_task_like_f32() {
     let f32 = shift_task::train::<Autodiff<NdArray>>(&Default::default(), steps, 7);
     let chance = (shift_task::VOCAB as f32).ln();
     let (g_last, f_last) = (gsq[steps - 1], f32[steps - 1]);
-    println!("last loss: gsq {g_last:.5}, f32 {f_last:.5}; mean: gsq {:.4}, f32 {:.4}; chance {chance:.4}", mean(&gsq), mean(&f32));
-    assert!(f_last < 0.05 * chance, "the f32 reference itself did not learn: {f_last}");
-    assert!(g_last < 0.05 * chance, "Gsq did not learn the task: {g_last} (chance {chance})");
-    assert!(mean(&gsq) <= 1.5 * mean(&f32), "Gsq learns slower than 1.5x the f32 run: {gsq:?} vs {f32:?}");
+    println!(
+        "last loss: gsq {g_last:.5}, f32 {f_last:.5}; mean: gsq {:.4}, f32 {:.4}; chance {chance:.4}",
+        mean(&gsq),
+        mean(&f32)
+    );
+    assert!(
+        f_last < 0.05 * chance,
+        "the f32 reference itself did not learn: {f_last}"
+    );
+    assert!(
+        g_last < 0.05 * chance,
+        "Gsq did not learn the task: {g_last} (chance {chance})"
+    );
+    assert!(
+        mean(&gsq) <= 1.5 * mean(&f32),
+        "Gsq learns slower than 1.5x the f32 run: {gsq:?} vs {f32:?}"
+    );
 }
 
 #[test]

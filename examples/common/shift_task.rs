@@ -8,7 +8,9 @@
 use burn::module::Module;
 use burn::nn::attention::generate_autoregressive_mask;
 use burn::nn::loss::CrossEntropyLossConfig;
-use burn::nn::transformer::{TransformerEncoder, TransformerEncoderConfig, TransformerEncoderInput};
+use burn::nn::transformer::{
+    TransformerEncoder, TransformerEncoderConfig, TransformerEncoderInput,
+};
 use burn::nn::{Embedding, EmbeddingConfig, Linear, LinearConfig};
 use burn::optim::{AdamWConfig, GradientsParams, Optimizer};
 use burn::tensor::backend::AutodiffBackend;
@@ -49,14 +51,20 @@ impl<B: Backend> ShiftModel<B> {
             .repeat_dim(0, batch);
         let x = self.tokens.forward(input) + self.positions.forward(positions);
         let mask = generate_autoregressive_mask::<B>(batch, seq, &device);
-        let h = self.encoder.forward(TransformerEncoderInput::new(x).mask_attn(mask));
+        let h = self
+            .encoder
+            .forward(TransformerEncoderInput::new(x).mask_attn(mask));
         self.head.forward(h)
     }
 }
 
 /// A deterministic batch: random tokens and their targets (`input[t - SHIFT]`, or `input[t]`
 /// for the first positions).
-pub fn batch<B: Backend>(step: u64, size: usize, device: &B::Device) -> (Tensor<B, 2, Int>, Tensor<B, 1, Int>) {
+pub fn batch<B: Backend>(
+    step: u64,
+    size: usize,
+    device: &B::Device,
+) -> (Tensor<B, 2, Int>, Tensor<B, 1, Int>) {
     let mut state = step.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0x2545_f491_4f6c_dd1d;
     let mut next = || {
         state ^= state << 13;
@@ -68,7 +76,11 @@ pub fn batch<B: Backend>(step: u64, size: usize, device: &B::Device) -> (Tensor<
     let targets: Vec<i64> = (0..size * SEQ)
         .map(|i| {
             let t = i % SEQ;
-            if t >= SHIFT { inputs[i - SHIFT] } else { inputs[i] }
+            if t >= SHIFT {
+                inputs[i - SHIFT]
+            } else {
+                inputs[i]
+            }
         })
         .collect();
     (

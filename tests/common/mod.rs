@@ -116,7 +116,9 @@ pub fn grid(n: usize, lim: i64, seed: u64) -> Vec<f32> {
 /// `n` integers in [lo, hi).
 pub fn ints(n: usize, lo: i64, hi: i64, seed: u64) -> Vec<i64> {
     let mut r = Rng::new(seed);
-    (0..n).map(|_| lo + r.below((hi - lo) as u64) as i64).collect()
+    (0..n)
+        .map(|_| lo + r.below((hi - lo) as u64) as i64)
+        .collect()
 }
 
 /// `n` booleans, true with probability `p`.
@@ -138,7 +140,11 @@ pub struct Input {
 
 impl Input {
     pub fn new(data: Vec<f32>, shape: &[usize]) -> Self {
-        assert_eq!(data.len(), shape.iter().product::<usize>(), "input size vs shape {shape:?}");
+        assert_eq!(
+            data.len(),
+            shape.iter().product::<usize>(),
+            "input size vs shape {shape:?}"
+        );
         Self {
             data,
             shape: shape.to_vec(),
@@ -175,19 +181,37 @@ impl Input {
     }
 }
 
-/// A float tensor of rank `D` from an input.
+/// The backend's own float dtype (F64 for `Ref64`). burn keeps default dtypes per device
+/// *type*, and `NdArray<f32>` and `NdArray<f64>` share `NdArrayDevice`, so the f64 reference
+/// must ask for F64 explicitly or it silently computes in f32.
+pub fn float_dtype<B: Backend>() -> DType {
+    <B::FloatElem as burn::tensor::Element>::dtype()
+}
+
+/// A float tensor of rank `D` from an input, in the backend's own float dtype.
 pub fn ft<B: Backend, const D: usize>(x: &Input, dev: &B::Device) -> Tensor<B, D> {
     assert_eq!(x.shape.len(), D, "input rank");
-    Tensor::from_data(TensorData::new(x.data.clone(), x.shape.clone()), dev)
+    Tensor::from_data(
+        TensorData::new(x.data.clone(), x.shape.clone()),
+        (dev, float_dtype::<B>()),
+    )
 }
 
 /// An int tensor.
-pub fn it<B: Backend, const D: usize>(v: Vec<i64>, shape: [usize; D], dev: &B::Device) -> Tensor<B, D, Int> {
+pub fn it<B: Backend, const D: usize>(
+    v: Vec<i64>,
+    shape: [usize; D],
+    dev: &B::Device,
+) -> Tensor<B, D, Int> {
     Tensor::from_data(TensorData::new(v, shape), dev)
 }
 
 /// A bool tensor.
-pub fn bt<B: Backend, const D: usize>(v: Vec<bool>, shape: [usize; D], dev: &B::Device) -> Tensor<B, D, Bool> {
+pub fn bt<B: Backend, const D: usize>(
+    v: Vec<bool>,
+    shape: [usize; D],
+    dev: &B::Device,
+) -> Tensor<B, D, Bool> {
     Tensor::from_data(TensorData::new(v, shape), dev)
 }
 
@@ -352,15 +376,24 @@ impl Tol {
     /// Adds `r` times the output's largest magnitude to every element's allowance (for results
     /// of cancellation, whose error scales with the terms, not with the result).
     pub const fn with_scale_rel(self, r: f64) -> Self {
-        Self { scale_rel: r, ..self }
+        Self {
+            scale_rel: r,
+            ..self
+        }
     }
 
     pub const fn f64(self) -> Self {
-        Self { f64_ref: true, ..self }
+        Self {
+            f64_ref: true,
+            ..self
+        }
     }
 
     pub const fn raw(self) -> Self {
-        Self { raw_ref: true, ..self }
+        Self {
+            raw_ref: true,
+            ..self
+        }
     }
 }
 
@@ -407,7 +440,11 @@ pub fn stats(got: &[f64], want: &[f64]) -> Stats {
             max_rel = f64::INFINITY;
         }
     }
-    let rel_l2 = if den > 0.0 { (num / den).sqrt() } else { num.sqrt() };
+    let rel_l2 = if den > 0.0 {
+        (num / den).sqrt()
+    } else {
+        num.sqrt()
+    };
     Stats {
         rel_l2,
         max_ulps,
@@ -420,19 +457,35 @@ pub fn stats(got: &[f64], want: &[f64]) -> Stats {
 pub fn compare(family: &str, level: &str, got: &Out, want: &Out, tol: &Tol) -> Option<String> {
     let tag = format!("[{family}] {level} `{}`", got.label);
     if got.label != want.label {
-        return Some(format!("{tag}: output order differs from the reference (`{}`)", want.label));
+        return Some(format!(
+            "{tag}: output order differs from the reference (`{}`)",
+            want.label
+        ));
     }
     if got.dims != want.dims {
-        return Some(format!("{tag}: shape {:?}, reference {:?}", got.dims, want.dims));
+        return Some(format!(
+            "{tag}: shape {:?}, reference {:?}",
+            got.dims, want.dims
+        ));
     }
     if got.vals.len() != want.vals.len() {
-        return Some(format!("{tag}: {} values, reference {}", got.vals.len(), want.vals.len()));
+        return Some(format!(
+            "{tag}: {} values, reference {}",
+            got.vals.len(),
+            want.vals.len()
+        ));
     }
     if let Some(i) = want.vals.iter().position(|v| !v.is_finite()) {
-        return Some(format!("{tag}: the reference is not finite at {i} ({}): bad test input", want.vals[i]));
+        return Some(format!(
+            "{tag}: the reference is not finite at {i} ({}): bad test input",
+            want.vals[i]
+        ));
     }
     if let Some(i) = got.vals.iter().position(|v| !v.is_finite()) {
-        return Some(format!("{tag}: Gsq output is not finite at {i}: {}", got.vals[i]));
+        return Some(format!(
+            "{tag}: Gsq output is not finite at {i}: {}",
+            got.vals[i]
+        ));
     }
     let s = stats(&got.vals, &want.vals);
     println!(
@@ -526,7 +579,10 @@ fn worst(got: &[f64], want: &[f64]) -> Vec<usize> {
 
 /// The two policies every differential test runs at.
 pub fn levels() -> [(&'static str, GsqDevice); 2] {
-    [("default", GsqDevice::default()), ("exact", GsqDevice::exact())]
+    [
+        ("default", GsqDevice::default()),
+        ("exact", GsqDevice::exact()),
+    ]
 }
 
 /// What a Gsq tensor on `dev` holds for each input (its values rounded to the stream format).
@@ -534,15 +590,16 @@ pub fn held(inputs: &[Input], dev: &GsqDevice) -> Vec<Input> {
     inputs
         .iter()
         .map(|x| {
-            let t = Tensor::<Gsq, 1>::from_data(TensorData::new(x.data.clone(), [x.data.len()]), dev);
+            let t =
+                Tensor::<Gsq, 1>::from_data(TensorData::new(x.data.clone(), [x.data.len()]), dev);
             Input::new(floats(t), &x.shape)
         })
         .collect()
 }
 
 pub type GsqBody = fn(&GsqDevice, &[Input]) -> Vec<Out>;
-pub type RefBody = fn(&<Ref as Backend>::Device, &[Input]) -> Vec<Out>;
-pub type Ref64Body = fn(&<Ref64 as Backend>::Device, &[Input]) -> Vec<Out>;
+pub type RefBody = fn(&burn::tensor::ops::Device<Ref>, &[Input]) -> Vec<Out>;
+pub type Ref64Body = fn(&burn::tensor::ops::Device<Ref64>, &[Input]) -> Vec<Out>;
 
 fn panic_text(e: &(dyn std::any::Any + Send)) -> String {
     e.downcast_ref::<String>()
@@ -569,18 +626,29 @@ pub fn differential(
         let got = match catch_unwind(AssertUnwindSafe(|| gsq(&dev, inputs))) {
             Ok(g) => g,
             Err(e) => {
-                failures.push(format!("[{family}] {level}: Gsq panicked: {}", panic_text(&*e)));
+                failures.push(format!(
+                    "[{family}] {level}: Gsq panicked: {}",
+                    panic_text(&*e)
+                ));
                 continue;
             }
         };
-        let ref_inputs = if tol.raw_ref { inputs.to_vec() } else { held(inputs, &dev) };
+        let ref_inputs = if tol.raw_ref {
+            inputs.to_vec()
+        } else {
+            held(inputs, &dev)
+        };
         let want = if tol.f64_ref {
             ref64(&Default::default(), &ref_inputs)
         } else {
             ref32(&Default::default(), &ref_inputs)
         };
         if got.len() != want.len() {
-            failures.push(format!("[{family}] {level}: {} outputs vs {}", got.len(), want.len()));
+            failures.push(format!(
+                "[{family}] {level}: {} outputs vs {}",
+                got.len(),
+                want.len()
+            ));
             continue;
         }
         for (g, w) in got.iter().zip(&want) {
@@ -604,7 +672,7 @@ macro_rules! diff {
     ($family:expr, $inputs:expr, [$tdef:expr, $texact:expr], |$B:ident, $dev:ident, $x:ident| $body:block) => {{
         #[allow(unused_variables)]
         fn run<$B: burn::tensor::backend::Backend>(
-            $dev: &<$B as burn::tensor::backend::Backend>::Device,
+            $dev: &$B::Device,
             $x: &[$crate::common::Input],
         ) -> Vec<$crate::common::Out> {
             $body

@@ -197,12 +197,36 @@ mod x86 {
 
     pub fn sequences() -> Vec<Seq> {
         vec![
-            Seq { name: "f32 vfmadd231ps", macs_per_iter: 12 * 8, run: f32_fma },
-            Seq { name: "i16 vpmaddwd+vpaddd", macs_per_iter: 12 * 16, run: i16_maddwd },
-            Seq { name: "u8s8 vpmaddubsw->vpmaddwd(1)->vpaddd", macs_per_iter: 10 * 32, run: u8s8 },
-            Seq { name: "u8s8 two k-steps in i16", macs_per_iter: 6 * 64, run: u8s8_two_step },
-            Seq { name: "u8s8 whole group in i16 (8 steps)", macs_per_iter: 2 * 256, run: u8s8_group_i16 },
-            Seq { name: "s8s8 vpsignb sign trick", macs_per_iter: 8 * 32, run: s8s8_sign },
+            Seq {
+                name: "f32 vfmadd231ps",
+                macs_per_iter: 12 * 8,
+                run: f32_fma,
+            },
+            Seq {
+                name: "i16 vpmaddwd+vpaddd",
+                macs_per_iter: 12 * 16,
+                run: i16_maddwd,
+            },
+            Seq {
+                name: "u8s8 vpmaddubsw->vpmaddwd(1)->vpaddd",
+                macs_per_iter: 10 * 32,
+                run: u8s8,
+            },
+            Seq {
+                name: "u8s8 two k-steps in i16",
+                macs_per_iter: 6 * 64,
+                run: u8s8_two_step,
+            },
+            Seq {
+                name: "u8s8 whole group in i16 (8 steps)",
+                macs_per_iter: 2 * 256,
+                run: u8s8_group_i16,
+            },
+            Seq {
+                name: "s8s8 vpsignb sign trick",
+                macs_per_iter: 8 * 32,
+                run: s8s8_sign,
+            },
         ]
     }
 }
@@ -218,7 +242,10 @@ fn main() {
         eprintln!("needs AVX2 and FMA");
         return;
     }
-    println!("{threads} thread(s), {} iterations per thread per repeat, best of 5", x86::ITERS);
+    println!(
+        "{threads} thread(s), {} iterations per thread per repeat, best of 5",
+        x86::ITERS
+    );
     let mut int8_ceiling = 0.0f64;
     let mut rows = Vec::new();
     for seq in x86::sequences() {
@@ -240,7 +267,10 @@ fn main() {
         }
         rows.push((seq.name, best));
     }
-    println!("{:<42} {:>10} {:>14}", "sequence", "GMAC/s", "x u8s8 ceiling");
+    println!(
+        "{:<42} {:>10} {:>14}",
+        "sequence", "GMAC/s", "x u8s8 ceiling"
+    );
     for (name, g) in rows {
         println!("{name:<42} {g:>10.1} {:>14.2}", g / int8_ceiling);
     }

@@ -147,12 +147,12 @@ mod tests {
                     let dmax = plan.group as i128 * mmax * mmax;
                     let t = plan.block_groups as i128;
                     let h = plan.shift_a + plan.shift_b;
-                    assert!(t * dmax << h <= i32::MAX as i128, "{format} k={k}");
+                    assert!((t * dmax) << h <= i32::MAX as i128, "{format} k={k}");
                     assert!(mmax << plan.shift_a <= i16::MAX as i128);
                     assert!(mmax << plan.shift_b <= i16::MAX as i128);
                     if plan.spread_limit >= 0 {
                         assert!(
-                            plan.groups.max(1) as i128 * dmax << plan.spread_limit
+                            (plan.groups.max(1) as i128 * dmax) << plan.spread_limit
                                 <= i64::MAX as i128
                         );
                     }

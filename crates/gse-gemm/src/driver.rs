@@ -18,7 +18,7 @@ use rayon::prelude::*;
 use crate::bounds::Plan;
 use crate::error::GemmError;
 use crate::kernel::{Kernel, MR, NR};
-use crate::pack::{Lines, Panels, pack};
+use crate::pack::{Lines, PackSpec, Panels, Side, pack};
 use crate::requant::{Writer, add_bias, encode_staged};
 use crate::tile::{TileScratch, TileValue, compute};
 use crate::view::MatRef;
@@ -126,7 +126,7 @@ pub(crate) fn run(batch: &Batch<'_>, cfg: &GemmConfig, kernel: Kernel) -> GseBlo
         Some(plan) => run_engine(batch, cfg, kernel, &plan, &writer),
         None => reference::run(batch, cfg, &writer),
     };
-    drop(writer);
+    let _ = writer;
     let saturated = saturated
         + if stage.is_empty() {
             0
@@ -252,18 +252,33 @@ pub(crate) fn pack_only(batch: &Batch<'_>, cfg: &GemmConfig) -> bool {
     let Some(plan) = Plan::new(cfg.operand_format, batch.k) else {
         return false;
     };
-    let one = |e: usize, side: u64| {
-        let rounding = operand_rounding(cfg, e, side);
-        let (lines, width, shift) = if side == 0 {
-            (a_lines(&batch.a[e], rounding), MR, plan.shift_a)
-        } else {
-            (b_lines(&batch.b[e], rounding), NR, plan.shift_b)
+    let one = |e: usize, side: Side| {
+        let (lines, shift) = match side {
+            Side::A => (
+                a_lines(&batch.a[e], operand_rounding(cfg, e, 0)),
+                plan.shift_a,
+            ),
+            Side::B => (
+                b_lines(&batch.b[e], operand_rounding(cfg, e, 1)),
+                plan.shift_b,
+            ),
+        };
+        let spec = PackSpec {
+            side,
+            first: 0,
+            count: lines.lines,
+            shift,
+            parallel: true,
+            kernel,
         };
         let mut p = Panels::default();
-        pack(&lines, 0, lines.lines, width, &plan, shift, true, kernel, &mut p);
+        pack(&lines, &plan, spec, &mut p);
         p.count
     };
-    (0..batch.len()).map(|e| one(e, 0) + one(e, 1)).sum::<usize>() > 0
+    (0..batch.len())
+        .map(|e| one(e, Side::A) + one(e, Side::B))
+        .sum::<usize>()
+        > 0
 }
 
 fn run_engine(
@@ -276,16 +291,22 @@ fn run_engine(
     let threads = rayon::current_num_threads();
     let (b_first, b_slot) = distinct(&batch.b);
     let (a_first, a_slot) = distinct(&batch.a);
-    let pack_all = |first: &[usize], views: &[MatRef<'_>], side: u64, width, shift| {
+    let pack_all = |first: &[usize], views: &[MatRef<'_>], side: Side, shift| {
         let one = |&e: &usize, parallel: bool| {
-            let rounding = operand_rounding(cfg, e, side);
-            let lines = if side == 0 {
-                a_lines(&views[e], rounding)
-            } else {
-                b_lines(&views[e], rounding)
+            let lines = match side {
+                Side::A => a_lines(&views[e], operand_rounding(cfg, e, 0)),
+                Side::B => b_lines(&views[e], operand_rounding(cfg, e, 1)),
+            };
+            let spec = PackSpec {
+                side,
+                first: 0,
+                count: lines.lines,
+                shift,
+                parallel,
+                kernel,
             };
             let mut p = Panels::default();
-            pack(&lines, 0, lines.lines, width, plan, shift, parallel, kernel, &mut p);
+            pack(&lines, plan, spec, &mut p);
             p
         };
         if first.len() >= threads {
@@ -294,11 +315,11 @@ fn run_engine(
             first.iter().map(|e| one(e, true)).collect()
         }
     };
-    let b_packed = pack_all(&b_first, &batch.b, 1, NR, plan.shift_b);
+    let b_packed = pack_all(&b_first, &batch.b, Side::B, plan.shift_b);
     let split = split(batch, plan);
     let prepack_a = split.col_tasks > 1 || a_first.len() < batch.len();
     let a_packed = if prepack_a {
-        pack_all(&a_first, &batch.a, 0, MR, plan.shift_a)
+        pack_all(&a_first, &batch.a, Side::A, plan.shift_a)
     } else {
         Vec::new()
     };
@@ -329,8 +350,15 @@ fn run_engine(
                     let rounding = operand_rounding(cfg, e, 0);
                     let lines = a_lines(&batch.a[e], rounding);
                     let first = task.rows.start * MR;
-                    let count = (task.rows.end * MR).min(batch.m) - first;
-                    pack(&lines, first, count, MR, plan, plan.shift_a, false, kernel, &mut a);
+                    let spec = PackSpec {
+                        side: Side::A,
+                        first,
+                        count: (task.rows.end * MR).min(batch.m) - first,
+                        shift: plan.shift_a,
+                        parallel: false,
+                        kernel,
+                    };
+                    pack(&lines, plan, spec, &mut a);
                     task.run(&a, task.rows.start) + a.saturated
                 })
             }
@@ -412,9 +440,10 @@ impl Task<'_, '_> {
                                     add_bias(acc[i * NR + j], exp_a[i] + exp_b[j], bias[j])
                                 })
                             }
-                            (TileValue::Exact { acc, exp_a, exp_b }, None) => self
-                                .writer
-                                .put_run(row, cn, |j| (acc[i * NR + j], exp_a[i] + exp_b[j])),
+                            (TileValue::Exact { acc, exp_a, exp_b }, None) => {
+                                self.writer
+                                    .put_run(row, cn, |j| (acc[i * NR + j], exp_a[i] + exp_b[j]))
+                            }
                             (TileValue::Dyadic(d), _) => self.writer.put_run(row, cn, |j| {
                                 let v = d[i * NR + j];
                                 (v.mant, v.exp)

@@ -5,7 +5,9 @@
 pub enum GemmError {
     #[error("inner dimensions differ: A has {a_cols} columns, B has {b_rows} rows")]
     InnerDim { a_cols: usize, b_rows: usize },
-    #[error("{operand} view reaches storage indices {lowest}..={highest}, storage has {len} values")]
+    #[error(
+        "{operand} view reaches storage indices {lowest}..={highest}, storage has {len} values"
+    )]
     ViewOutOfBounds {
         operand: &'static str,
         lowest: i128,
@@ -14,7 +16,9 @@ pub enum GemmError {
     },
     #[error("batch sizes differ: {a} A views, {b} B views (one side may have exactly 1)")]
     BatchLen { a: usize, b: usize },
-    #[error("batch entry {index} is {rows}x{inner} * {inner_b}x{cols}, entry 0 is {m}x{k} * {k}x{n}")]
+    #[error(
+        "batch entry {index} is {rows}x{inner} * {inner_b}x{cols}, entry 0 is {m}x{k} * {k}x{n}"
+    )]
     BatchShape {
         index: usize,
         rows: usize,

@@ -95,11 +95,7 @@ pub fn matmul(a: MatRef<'_>, b: MatRef<'_>, cfg: &GemmConfig) -> GseBlocks {
 }
 
 /// [`matmul`], returning malformed requests as errors.
-pub fn try_matmul(
-    a: MatRef<'_>,
-    b: MatRef<'_>,
-    cfg: &GemmConfig,
-) -> Result<GseBlocks, GemmError> {
+pub fn try_matmul(a: MatRef<'_>, b: MatRef<'_>, cfg: &GemmConfig) -> Result<GseBlocks, GemmError> {
     matmul_with(a, b, cfg, Kernel::detect())
 }
 

@@ -1,18 +1,29 @@
 //! Packing: operand lines read from any strided view, re-quantized to the operand format in
-//! K-groups, pre-aligned per K-block and laid out as i16 panels for the micro-kernel.
+//! K-groups, pre-aligned per K-block and laid out as i16-pair panels for the micro-kernel.
 //!
 //! An operand is seen as `lines` vectors of length K: the rows of A, the columns of B. A panel
 //! is `W` consecutive lines (`MR` for A, `NR` for B; missing lines are zero). For every K-group
-//! it holds `gs / 2` k-pairs, each `W` pairs of i16: `data[g][t][w][0..2] = q[w][g*gs + 2t..+2]`.
+//! it holds `gs / 2` k-pairs of `W` u32, each two i16: `data[g][t][w] = (q[2t][w], q[2t+1][w])`
+//! for the K indices `g*gs + 2t, +1` of line `w` (low half first).
 //!
-//! **Alignment.** Group `g` of line `w` is quantized to mantissas `q` and scale `s`. For every
-//! K-block (see `bounds.rs`) a line whose non-zero groups' scales lie within `shift` steps of
-//! their minimum `lo` is *aligned*: its mantissas are stored as `q << (s - lo)` (exact, still
-//! i16), so the whole block shares exponent `lo` and the kernel can sum it without shifts.
-//! Other lines keep `q` and their groups are flushed one at a time.
+//! **Work order.** A group is gathered into a `[k][lane]` buffer (lanes = lines, padded to a
+//! multiple of 8), so every later pass (exponent range, alignment, per-line maximum, rounding
+//! with a per-line shift, pairing) is a loop over lanes that the compiler vectorizes; reads
+//! come in contiguous runs whenever the view has a unit stride along K or along the lines.
 //!
-//! **Exponents kept per line** (all relative to the line's base `L`, its smallest non-zero
-//! group scale, so the flush shifts are small and non-negative):
+//! **Re-quantization** (see `quant.rs`): when the group's values fit i32 at their smallest
+//! exponent (magnitude bits + exponent spread <= 31) they are shifted there and each line is
+//! rounded with one shift; otherwise (or with stochastic rounding) each line takes the general
+//! per-element path. Both give exactly [`gse::quantize_group`]'s result.
+//!
+//! **Alignment.** Group `g` of line `w` has mantissas `q` and scale `s`. For every K-block
+//! (see `bounds.rs`) a line whose non-zero groups' scales lie within `shift` steps of their
+//! minimum `lo` is *aligned*: its mantissas are stored as `q << (s - lo)` (exact, still i16),
+//! so the whole block shares exponent `lo` and the kernel sums it without shifts. Other lines
+//! keep `q`, and their tiles flush group by group.
+//!
+//! **Exponents kept per line** (relative to the line's base `L`, its smallest non-zero group
+//! scale, so the flush shifts are small and non-negative):
 //! - `block_exp[b][w] = lo - L` for aligned blocks,
 //! - `group_exp[g][w] = x - L` with `x = lo` when the block is aligned, else `s`,
 //! - `spread = max(s) - L` over the panel's lines (for the i64 bound).
@@ -20,11 +31,11 @@
 //! All-zero groups are excluded from every min/max: they contribute nothing whatever exponent
 //! is assumed for them.
 
-use gse::{GseBlocks, Rounding};
+use gse::{GseBlocks, Rounding, SCALE_MAX, SCALE_MIN};
 use rayon::prelude::*;
 
 use crate::bounds::Plan;
-use crate::kernel::Kernel;
+use crate::kernel::{Kernel, MR, NR};
 use crate::quant::{quantize, quantize_uniform};
 use crate::source::{Source, WithSource, with_source};
 
@@ -41,6 +52,24 @@ pub(crate) struct Lines<'a> {
     pub rounding: Rounding,
 }
 
+/// Which operand a packing is for: its panel width.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Side {
+    /// Rows of A, `MR` per panel.
+    A,
+    /// Columns of B, `NR` per panel.
+    B,
+}
+
+impl Side {
+    pub fn width(self) -> usize {
+        match self {
+            Side::A => MR,
+            Side::B => NR,
+        }
+    }
+}
+
 /// Packed panels of consecutive lines, with their exponent tables.
 #[derive(Debug, Default)]
 pub(crate) struct Panels {
@@ -49,7 +78,7 @@ pub(crate) struct Panels {
     groups: usize,
     group: usize,
     blocks: usize,
-    data: Vec<i16>,
+    data: Vec<u32>,
     base: Vec<i32>,
     spread: Vec<i32>,
     aligned: Vec<bool>,
@@ -64,8 +93,8 @@ pub(crate) struct Panels {
 pub(crate) struct Panel<'a> {
     pub width: usize,
     pub group: usize,
-    /// `groups * group * width` mantissas.
-    pub data: &'a [i16],
+    /// `groups * group / 2 * width` i16 pairs.
+    pub data: &'a [u32],
     /// Per line: the base scale `L`.
     pub base: &'a [i32],
     /// Largest `max(s) - L` over the lines.
@@ -79,17 +108,17 @@ pub(crate) struct Panel<'a> {
 }
 
 impl Panel<'_> {
-    /// Mantissas from group `g` on.
+    /// Pairs from group `g` on.
     #[inline]
-    pub fn group_data(&self, g: usize) -> &[i16] {
-        &self.data[g * self.group * self.width..]
+    pub fn group_data(&self, g: usize) -> &[u32] {
+        &self.data[g * self.group / 2 * self.width..]
     }
 }
 
 impl Panels {
     pub fn panel(&self, p: usize) -> Panel<'_> {
         let w = self.width;
-        let glen = self.groups * self.group * w;
+        let glen = self.groups * self.group / 2 * w;
         Panel {
             width: w,
             group: self.group,
@@ -105,7 +134,7 @@ impl Panels {
 
 /// Mutable parts of one panel while it is packed.
 struct PanelMut<'a> {
-    data: &'a mut [i16],
+    data: &'a mut [u32],
     base: &'a mut [i32],
     spread: &'a mut i32,
     aligned: &'a mut [bool],
@@ -113,23 +142,27 @@ struct PanelMut<'a> {
     group_exp: &'a mut [i32],
 }
 
-/// Packs lines `first..first + count_lines` into panels of `width` lines, pre-aligning blocks
-/// whose spread is at most `shift`. With `parallel`, panels are packed on the rayon pool;
-/// `kernel` (resolved) picks the instruction set the packing loops are compiled for.
-pub(crate) fn pack(
-    lines: &Lines<'_>,
-    first: usize,
-    count_lines: usize,
-    width: usize,
-    plan: &Plan,
-    shift: i32,
-    parallel: bool,
-    kernel: Kernel,
-    out: &mut Panels,
-) {
-    let count = count_lines.div_ceil(width);
+/// What a packing call does.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PackSpec {
+    pub side: Side,
+    /// First line and number of lines to pack.
+    pub first: usize,
+    pub count: usize,
+    /// Largest per-block spread that is pre-aligned (`Plan::shift_a` / `shift_b`).
+    pub shift: i32,
+    /// Pack panels on the rayon pool.
+    pub parallel: bool,
+    /// Instruction set the loops are compiled for (resolved).
+    pub kernel: Kernel,
+}
+
+/// Packs `spec.count` lines from `spec.first` into `out` (panels of `spec.side.width()`).
+pub(crate) fn pack(lines: &Lines<'_>, plan: &Plan, spec: PackSpec, out: &mut Panels) {
+    let width = spec.side.width();
+    let count = spec.count.div_ceil(width);
     let (groups, group, blocks) = (plan.groups, plan.group, plan.blocks());
-    let glen = groups * group * width;
+    let glen = groups * group / 2 * width;
     out.width = width;
     out.count = count;
     out.groups = groups;
@@ -139,30 +172,26 @@ pub(crate) fn pack(
     resize(&mut out.data, count * glen);
     resize(&mut out.base, count * width);
     resize(&mut out.spread, count);
-    out.aligned.clear();
-    out.aligned.resize(count * blocks, false);
+    resize(&mut out.aligned, count * blocks);
     resize(&mut out.block_exp, count * blocks * width);
     resize(&mut out.group_exp, count * groups * width);
-    if count == 0 {
+    if count == 0 || groups == 0 {
         return;
     }
     let job = Job {
-        kernel,
         lines,
         plan,
-        shift,
-        width,
-        first,
-        end: first + count_lines,
+        spec,
+        end: spec.first + spec.count,
     };
     let parts = out
         .data
-        .chunks_mut(glen.max(1))
+        .chunks_mut(glen)
         .zip(out.base.chunks_mut(width))
         .zip(out.spread.iter_mut())
-        .zip(out.aligned.chunks_mut(blocks.max(1)))
-        .zip(out.block_exp.chunks_mut((blocks * width).max(1)))
-        .zip(out.group_exp.chunks_mut((groups * width).max(1)))
+        .zip(out.aligned.chunks_mut(blocks))
+        .zip(out.block_exp.chunks_mut(blocks * width))
+        .zip(out.group_exp.chunks_mut(groups * width))
         .enumerate()
         .map(
             |(p, (((((data, base), spread), aligned), block_exp), group_exp))| {
@@ -179,16 +208,23 @@ pub(crate) fn pack(
                 )
             },
         );
-    out.saturated = if parallel {
+    let one = |scratch: &mut Scratch, (p, panel): (usize, PanelMut<'_>)| {
+        with_source(
+            lines.blocks,
+            PanelJob {
+                job: &job,
+                p,
+                panel,
+                scratch,
+            },
+        )
+    };
+    out.saturated = if spec.parallel {
         let parts: Vec<_> = parts.collect();
-        parts
-            .into_par_iter()
-            .map(|(p, panel)| with_source(lines.blocks, PanelJob { job: &job, p, panel }))
-            .sum()
+        parts.into_par_iter().map_init(Scratch::default, one).sum()
     } else {
-        parts
-            .map(|(p, panel)| with_source(lines.blocks, PanelJob { job: &job, p, panel }))
-            .sum()
+        let mut scratch = Scratch::default();
+        parts.map(|part| one(&mut scratch, part)).sum()
     };
 }
 
@@ -200,30 +236,59 @@ fn resize<T: Copy + Default>(v: &mut Vec<T>, len: usize) {
 
 /// What every panel of one packing shares.
 struct Job<'a> {
-    kernel: Kernel,
     lines: &'a Lines<'a>,
     plan: &'a Plan,
-    shift: i32,
-    width: usize,
-    first: usize,
+    spec: PackSpec,
     end: usize,
 }
 
-struct PanelJob<'a, 'b> {
+/// Buffers reused across the panels one thread packs.
+#[derive(Default)]
+struct Scratch {
+    /// `[k][lane]` mantissas (aligned in place), exponents and quantized mantissas of a block.
+    m: Vec<i32>,
+    l: Vec<i32>,
+    q: Vec<i32>,
+    /// One line's group, for the per-element path and k-contiguous reads.
+    col_m: Vec<i32>,
+    col_l: Vec<i32>,
+    col_q: Vec<i32>,
+    /// `[group][line]` scales and flush exponents, `[block][line]` block exponents.
+    scale: Vec<i32>,
+    x: Vec<i32>,
+    lo: Vec<i32>,
+}
+
+struct PanelJob<'a, 'b, 'c> {
     job: &'a Job<'a>,
     p: usize,
     panel: PanelMut<'b>,
+    scratch: &'c mut Scratch,
 }
 
-impl WithSource for PanelJob<'_, '_> {
+impl WithSource for PanelJob<'_, '_, '_> {
     type Out = u64;
     fn run<S: Source>(self, src: &S) -> u64 {
-        match self.job.kernel {
+        let PanelJob {
+            job,
+            p,
+            panel,
+            scratch,
+        } = self;
+        match (job.spec.kernel, job.spec.side) {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: `Kernel::Avx2` only arrives here resolved, i.e. with AVX2 detected (the
             // bit-manipulation extensions come with every AVX2 CPU: Haswell, Zen).
-            Kernel::Avx2 => unsafe { pack_panel_avx2(src, self.job, self.p, self.panel) },
-            _ => pack_panel(src, self.job, self.p, self.panel),
+            (Kernel::Avx2, Side::A) => unsafe {
+                pack_panel_avx2::<S, MR, 8>(src, job, p, panel, scratch)
+            },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: as above.
+            (Kernel::Avx2, Side::B) => unsafe {
+                pack_panel_avx2::<S, NR, NR>(src, job, p, panel, scratch)
+            },
+            (_, Side::A) => pack_panel::<S, MR, 8>(src, job, p, panel, scratch),
+            (_, Side::B) => pack_panel::<S, NR, NR>(src, job, p, panel, scratch),
         }
     }
 }
@@ -232,182 +297,304 @@ impl WithSource for PanelJob<'_, '_> {
 /// identical by construction (no floating point, no target-dependent integer semantics).
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,bmi1,bmi2,lzcnt")]
-unsafe fn pack_panel_avx2<S: Source>(src: &S, job: &Job<'_>, p: usize, out: PanelMut<'_>) -> u64 {
-    pack_panel(src, job, p, out)
+unsafe fn pack_panel_avx2<S: Source, const W: usize, const WP: usize>(
+    src: &S,
+    job: &Job<'_>,
+    p: usize,
+    out: PanelMut<'_>,
+    scratch: &mut Scratch,
+) -> u64 {
+    pack_panel::<S, W, WP>(src, job, p, out, scratch)
 }
 
 /// Marks an all-zero group in the scale tables.
 const ZERO: i32 = i32::MIN;
 
-/// Packs panel `p`; returns the number of saturated values.
+/// Packs panel `p` (`W` lines, `WP >= W` buffer lanes); returns the saturated values.
 #[inline(always)]
-fn pack_panel<S: Source>(src: &S, job: &Job<'_>, p: usize, out: PanelMut<'_>) -> u64 {
-    let Job {
-        lines, plan, width: w, ..
-    } = *job;
-    let (gs, groups) = (plan.group, plan.groups);
-    let line0 = job.first + p * w;
-    let live = job.end.saturating_sub(line0).min(w);
-    let mut mant = vec![0i32; w * gs];
-    let mut lsb = vec![0i32; w * gs];
-    let mut q = vec![0i32; gs];
-    let mut scale = vec![ZERO; groups * w];
-    let mut x = vec![ZERO; groups * w];
-    let mut lo = vec![ZERO; plan.blocks() * w];
+fn pack_panel<S: Source, const W: usize, const WP: usize>(
+    src: &S,
+    job: &Job<'_>,
+    p: usize,
+    out: PanelMut<'_>,
+    scr: &mut Scratch,
+) -> u64 {
+    let (lines, plan) = (job.lines, job.plan);
+    let (gs, groups, blocks) = (plan.group, plan.groups, plan.blocks());
+    let line0 = job.spec.first + p * W;
+    let live = job.end.saturating_sub(line0).min(W);
+    resize(&mut scr.m, gs * WP);
+    resize(&mut scr.l, gs * WP);
+    resize(&mut scr.q, plan.block_groups * gs * WP);
+    resize(&mut scr.col_m, gs);
+    resize(&mut scr.col_l, gs);
+    resize(&mut scr.col_q, gs);
+    scr.scale.clear();
+    scr.scale.resize(groups * W, ZERO);
+    scr.x.clear();
+    scr.x.resize(groups * W, ZERO);
+    scr.lo.clear();
+    scr.lo.resize(blocks * W, ZERO);
     let mut saturated = 0u64;
-    for b in 0..plan.blocks() {
+    for b in 0..blocks {
         let range = plan.block_range(b);
-        for g in range.clone() {
-            let st = gather(src, lines, line0, live, g * gs, gs, &mut mant, &mut lsb);
-            let common = match lines.rounding {
-                Rounding::NearestEven => align_group(&st, &mut mant[..live * gs], &lsb),
-                Rounding::Stochastic { .. } => None,
-            };
-            let gdata = &mut out.data[g * gs * w..(g + 1) * gs * w];
-            for line in 0..w {
-                let s = if line < live {
-                    let m = &mant[line * gs..(line + 1) * gs];
-                    match common {
-                        Some(l) => quantize_uniform(m, l, plan.p, &mut q, &mut saturated),
-                        None => {
-                            let index0 =
-                                (line0 + line) as u64 * lines.k as u64 + (g * gs) as u64;
-                            let l = &lsb[line * gs..(line + 1) * gs];
-                            quantize(m, l, plan.p, lines.rounding, index0, &mut q, &mut saturated)
-                        }
-                    }
-                } else {
-                    q.fill(0);
-                    None
-                };
-                scale[g * w + line] = s.unwrap_or(ZERO);
-                for (kk, &v) in q.iter().enumerate() {
-                    gdata[(kk >> 1) * 2 * w + 2 * line + (kk & 1)] = v as i16;
-                }
-            }
+        for (gi, g) in range.clone().enumerate() {
+            gather::<S, WP>(src, lines, line0, live, g * gs, gs, scr);
+            let q = &mut scr.q[gi * gs * WP..(gi + 1) * gs * WP];
+            let mut scales = [ZERO; WP];
+            let index0 = |w: usize| (line0 + w) as u64 * lines.k as u64 + (g * gs) as u64;
+            let col = (&mut scr.col_m, &mut scr.col_l, &mut scr.col_q);
+            saturated += quantize_rows::<WP>(
+                &mut scr.m,
+                &scr.l,
+                live,
+                plan.p,
+                lines.rounding,
+                index0,
+                q,
+                &mut scales,
+                col,
+            );
+            scr.scale[g * W..(g + 1) * W].copy_from_slice(&scales[..W]);
         }
-        out.aligned[b] = align_block(job, b, &scale, &mut x, &mut lo, out.data);
+        out.aligned[b] = write_block::<W, WP>(job, b, scr, out.data);
     }
-    finish_exponents(job, &scale, &x, &lo, out);
+    finish_exponents::<W>(job, scr, out);
     saturated
 }
 
-/// Exponent range and magnitude bits of the non-zero values of one gathered group.
-struct GroupStats {
-    lmin: i32,
-    lmax: i32,
-    /// OR of the magnitudes: its bit length bounds every member's.
-    mag_or: u32,
-}
-
-/// Reads group `g` (K indices `k0..k0 + gs`) of lines `line0..line0 + live` into `mant`/`lsb`
-/// (`[line][kk]`); missing lines and K beyond the end are zeros.
-#[allow(clippy::too_many_arguments)]
+/// Reads group `g` (K indices `k0..k0 + gs`) of lines `line0..line0 + live` into the
+/// `[k][lane]` buffers; missing lanes and K beyond the end are zeros.
 #[inline(always)]
-fn gather<S: Source>(
+fn gather<S: Source, const WP: usize>(
     src: &S,
     lines: &Lines<'_>,
     line0: usize,
     live: usize,
     k0: usize,
     gs: usize,
-    mant: &mut [i32],
-    lsb: &mut [i32],
-) -> GroupStats {
+    scr: &mut Scratch,
+) {
     let kn = gs.min(lines.k - k0);
-    let mut st = GroupStats {
-        lmin: i32::MAX,
-        lmax: i32::MIN,
-        mag_or: 0,
+    let (m, l) = (&mut scr.m[..gs * WP], &mut scr.l[..gs * WP]);
+    m.fill(0);
+    l.fill(0);
+    let (ls, ks) = (lines.line_stride, lines.k_stride);
+    let at = |line: usize, k: usize| {
+        (lines.offset + (line0 + line) as isize * ls + (k0 + k) as isize * ks) as usize
     };
-    for line in 0..mant.len() / gs {
-        let (m, l) = (
-            &mut mant[line * gs..(line + 1) * gs],
-            &mut lsb[line * gs..(line + 1) * gs],
-        );
-        if line >= live {
-            m.fill(0);
-            l.fill(0);
-            continue;
+    if ls == 1 {
+        // Lines contiguous (a row-major B): one run of `live` values per k.
+        for kk in 0..kn {
+            let row = kk * WP;
+            src.read_run(at(0, kk), &mut m[row..row + live], &mut l[row..row + live]);
         }
-        let ks = lines.k_stride;
-        let mut idx =
-            lines.offset + (line0 + line) as isize * lines.line_stride + k0 as isize * ks;
-        for (mv, lv) in m[..kn].iter_mut().zip(l[..kn].iter_mut()) {
-            let (v, e) = (src.mant(idx as usize), src.lsb(idx as usize));
-            (*mv, *lv) = (v, e);
-            let nonzero = v != 0;
-            st.lmin = st.lmin.min(if nonzero { e } else { i32::MAX });
-            st.lmax = st.lmax.max(if nonzero { e } else { i32::MIN });
-            st.mag_or |= v.unsigned_abs();
-            idx += ks;
+    } else if ks == 1 {
+        // K contiguous (a row-major A): one run of `kn` values per line.
+        let (cm, cl) = (&mut scr.col_m[..kn], &mut scr.col_l[..kn]);
+        for w in 0..live {
+            src.read_run(at(w, 0), cm, cl);
+            for kk in 0..kn {
+                m[kk * WP + w] = cm[kk];
+                l[kk * WP + w] = cl[kk];
+            }
         }
-        // Padding keeps the last exponent so a uniform group stays uniform.
-        let last = l[kn - 1];
-        m[kn..].fill(0);
-        l[kn..].fill(last);
+    } else {
+        for kk in 0..kn {
+            for w in 0..live {
+                let i = at(w, kk);
+                m[kk * WP + w] = src.mant(i);
+                l[kk * WP + w] = src.lsb(i);
+            }
+        }
     }
-    st
 }
 
-/// Rewrites a gathered group as integers at the common exponent `st.lmin` when that is exact
-/// in i32 (the magnitudes' bits plus the exponent spread fit in 31 bits); returns the exponent.
-/// Every line can then be quantized with one shift ([`quantize_uniform`]).
+/// Quantizes the gathered group line by line into `q` (`[k][lane]`) and `scales` (`ZERO`
+/// for all-zero lines); returns the saturated values. `m` may be rewritten (aligned).
+#[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn align_group(st: &GroupStats, mant: &mut [i32], lsb: &[i32]) -> Option<i32> {
-    if st.mag_or == 0 {
+fn quantize_rows<const WP: usize>(
+    m: &mut [i32],
+    l: &[i32],
+    live: usize,
+    p: u32,
+    rounding: Rounding,
+    index0: impl Fn(usize) -> u64,
+    q: &mut [i32],
+    scales: &mut [i32; WP],
+    (col_m, col_l, col_q): (&mut Vec<i32>, &mut Vec<i32>, &mut Vec<i32>),
+) -> u64 {
+    let gs = q.len() / WP;
+    let mut saturated = 0u64;
+    if rounding == Rounding::NearestEven
+        && let Some(lmin) = align(m, l)
+    {
+        saturated += round_aligned::<WP>(m, lmin, live, p, q, scales);
+        return saturated;
+    }
+    // General path: one line at a time, per element.
+    for w in 0..live {
+        for kk in 0..gs {
+            col_m[kk] = m[kk * WP + w];
+            col_l[kk] = l[kk * WP + w];
+        }
+        let s = quantize(col_m, col_l, p, rounding, index0(w), col_q, &mut saturated);
+        scales[w] = s.unwrap_or(ZERO);
+        for kk in 0..gs {
+            q[kk * WP + w] = col_q[kk];
+        }
+    }
+    for w in live..WP {
+        for kk in 0..gs {
+            q[kk * WP + w] = 0;
+        }
+    }
+    saturated
+}
+
+/// Shifts every non-zero value to the group's smallest exponent when the result fits i32
+/// (magnitude bits plus exponent spread <= 31); returns that exponent.
+#[inline(always)]
+fn align(m: &mut [i32], l: &[i32]) -> Option<i32> {
+    let (mut lmin, mut lmax, mut mag_or) = (i32::MAX, i32::MIN, 0u32);
+    for (&v, &e) in m.iter().zip(l) {
+        let nonzero = v != 0;
+        lmin = lmin.min(if nonzero { e } else { i32::MAX });
+        lmax = lmax.max(if nonzero { e } else { i32::MIN });
+        mag_or |= v.unsigned_abs();
+    }
+    if mag_or == 0 {
         return Some(0); // all zero: any exponent
     }
-    let bits = 32 - st.mag_or.leading_zeros() as i32;
-    if st.lmax - st.lmin + bits > 31 {
+    let bits = 32 - mag_or.leading_zeros() as i32;
+    if lmax - lmin + bits > 31 {
         return None;
     }
-    for (v, &e) in mant.iter_mut().zip(lsb) {
+    for (v, &e) in m.iter_mut().zip(l) {
         // Zero members may carry any exponent: clamping their (meaningless) shift is harmless.
-        *v <<= (e - st.lmin).clamp(0, 31) as u32;
+        *v <<= (e - lmin).clamp(0, 31) as u32;
     }
-    Some(st.lmin)
+    Some(lmin)
 }
 
-/// Decides block `b` line by line, pre-shifting aligned lines in `data`; returns whether
-/// every line is aligned.
+/// Nearest-even quantization of aligned values `v[k][w] * 2^lmin`, every line with its own
+/// shift (a lane-wise loop). Lines whose scale clamps go through [`quantize_uniform`].
 #[inline(always)]
-fn align_block(
+fn round_aligned<const WP: usize>(
+    v: &[i32],
+    lmin: i32,
+    live: usize,
+    p: u32,
+    q: &mut [i32],
+    scales: &mut [i32; WP],
+) -> u64 {
+    let gs = q.len() / WP;
+    let mut amax = [0u32; WP];
+    for row in v.chunks_exact(WP) {
+        for (a, &x) in amax.iter_mut().zip(row) {
+            *a = (*a).max(x.unsigned_abs());
+        }
+    }
+    // Per lane: left shift `up` (exact) or right shift `dn` (nearest-even) to P bits.
+    let (mut up, mut dn, mut half, mut odd_mask) = ([0u32; WP], [0u32; WP], [0u32; WP], [0u32; WP]);
+    let mut slow = [false; WP];
+    for w in 0..WP {
+        scales[w] = ZERO;
+        if amax[w] == 0 || w >= live {
+            continue;
+        }
+        let bits = 32 - amax[w].leading_zeros() as i32;
+        let top = lmin + bits;
+        if !(SCALE_MIN..SCALE_MAX).contains(&top) {
+            slow[w] = true;
+            continue;
+        }
+        scales[w] = top;
+        let d = bits - p as i32;
+        up[w] = (-d).max(0) as u32;
+        dn[w] = d.max(0) as u32;
+        half[w] = ((1u32 << dn[w]) >> 1).wrapping_sub((dn[w] > 0) as u32);
+        odd_mask[w] = (dn[w] > 0) as u32;
+    }
+    let max = (1u32 << p) - 1;
+    let mut over = [0u32; WP];
+    for (qrow, vrow) in q.chunks_exact_mut(WP).zip(v.chunks_exact(WP)) {
+        for w in 0..WP {
+            let x = vrow[w];
+            let mag = x.unsigned_abs();
+            // mag < 2^31 (aligned), half < 2^30: no u32 overflow; up > 0 only when mag < 2^(P-up).
+            let r = ((mag << up[w]) + half[w] + ((mag >> dn[w]) & odd_mask[w])) >> dn[w];
+            over[w] |= (r > max) as u32;
+            qrow[w] = if x < 0 { -(r as i32) } else { r as i32 };
+        }
+    }
+    let mut saturated = 0u64;
+    for w in 0..WP {
+        if over[w] == 0 && !slow[w] {
+            continue;
+        }
+        // A carry (largest member rounded up to 2^P) or a clamped scale: redo this line.
+        let col: Vec<i32> = (0..gs).map(|kk| v[kk * WP + w]).collect();
+        let mut out = vec![0i32; gs];
+        let s = quantize_uniform(&col, lmin, p, &mut out, &mut saturated);
+        scales[w] = s.unwrap_or(ZERO);
+        for kk in 0..gs {
+            q[kk * WP + w] = out[kk];
+        }
+    }
+    saturated
+}
+
+/// Decides block `b` line by line and writes its groups as i16 pairs, aligned lines shifted
+/// to the block exponent; returns whether every line is aligned.
+#[inline(always)]
+fn write_block<const W: usize, const WP: usize>(
     job: &Job<'_>,
     b: usize,
-    scale: &[i32],
-    x: &mut [i32],
-    lo_out: &mut [i32],
-    data: &mut [i16],
+    scr: &mut Scratch,
+    data: &mut [u32],
 ) -> bool {
-    let (w, gs) = (job.width, job.plan.group);
+    let (gs, shift) = (job.plan.group, job.spec.shift);
     let range = job.plan.block_range(b);
     let mut all = true;
-    for line in 0..w {
+    let mut lo = [ZERO; W];
+    let mut aligned = [false; W];
+    for w in 0..W {
         let nonzero = range
             .clone()
-            .map(|g| scale[g * w + line])
+            .map(|g| scr.scale[g * W + w])
             .filter(|&s| s != ZERO);
-        let (lo, hi) = nonzero.fold((i32::MAX, i32::MIN), |(lo, hi), s| (lo.min(s), hi.max(s)));
-        if hi == i32::MIN {
+        let (min, max) = nonzero.fold((i32::MAX, i32::MIN), |(a, c), s| (a.min(s), c.max(s)));
+        if max == i32::MIN {
             continue; // no non-zero group: x and lo stay ZERO
         }
-        lo_out[b * w + line] = lo;
-        let aligned = hi - lo <= job.shift;
-        all &= aligned;
-        for g in range.clone() {
-            let s = scale[g * w + line];
+        lo[w] = min;
+        aligned[w] = max - min <= shift;
+        all &= aligned[w];
+    }
+    scr.lo[b * W..(b + 1) * W].copy_from_slice(&lo);
+    for (gi, g) in range.enumerate() {
+        let mut up = [0u32; WP];
+        for w in 0..W {
+            let s = scr.scale[g * W + w];
             if s == ZERO {
                 continue;
             }
-            x[g * w + line] = if aligned { lo } else { s };
-            let up = s - lo;
-            if aligned && up > 0 {
-                let gdata = &mut data[g * gs * w..(g + 1) * gs * w];
-                for kk in 0..gs {
-                    // |q| * 2^up <= mmax * 2^shift <= i16::MAX (bounds.rs, point 1).
-                    gdata[(kk >> 1) * 2 * w + 2 * line + (kk & 1)] <<= up;
-                }
+            scr.x[g * W + w] = if aligned[w] { lo[w] } else { s };
+            if aligned[w] {
+                // |q| * 2^up <= mmax * 2^shift <= i16::MAX (bounds.rs, point 1).
+                up[w] = (s - lo[w]) as u32;
+            }
+        }
+        let q = &scr.q[gi * gs * WP..(gi + 1) * gs * WP];
+        let dst = &mut data[g * gs / 2 * W..(g + 1) * gs / 2 * W];
+        for (pairs, rows) in dst.chunks_exact_mut(W).zip(q.chunks_exact(2 * WP)) {
+            let (even, odd) = rows.split_at(WP);
+            for w in 0..W {
+                let lo16 = ((even[w] << up[w]) as u32) & 0xffff;
+                let hi16 = (odd[w] << up[w]) as u32;
+                pairs[w] = lo16 | (hi16 << 16);
             }
         }
     }
@@ -415,25 +602,25 @@ fn align_block(
 }
 
 /// Fills the base, spread and relative exponent tables once every block is packed.
-fn finish_exponents(job: &Job<'_>, scale: &[i32], x: &[i32], lo: &[i32], out: PanelMut<'_>) {
-    let (w, groups, blocks) = (job.width, job.plan.groups, job.plan.blocks());
+fn finish_exponents<const W: usize>(job: &Job<'_>, scr: &Scratch, out: PanelMut<'_>) {
+    let (groups, blocks) = (job.plan.groups, job.plan.blocks());
     let mut spread = 0;
-    for line in 0..w {
+    for w in 0..W {
         let nonzero = (0..groups)
-            .map(|g| scale[g * w + line])
+            .map(|g| scr.scale[g * W + w])
             .filter(|&s| s != ZERO);
         let (min, max) = nonzero.fold((i32::MAX, i32::MIN), |(a, b), s| (a.min(s), b.max(s)));
         let base = if max == i32::MIN { 0 } else { min };
         if max != i32::MIN {
             spread = spread.max(max - min);
         }
-        out.base[line] = base;
+        out.base[w] = base;
         let rel = |v: i32| if v == ZERO { 0 } else { v - base };
         for b in 0..blocks {
-            out.block_exp[b * w + line] = rel(lo[b * w + line]);
+            out.block_exp[b * W + w] = rel(scr.lo[b * W + w]);
         }
         for g in 0..groups {
-            out.group_exp[g * w + line] = rel(x[g * w + line]);
+            out.group_exp[g * W + w] = rel(scr.x[g * W + w]);
         }
     }
     *out.spread = spread;

@@ -192,7 +192,15 @@ mod tests {
         let (scale, _) = quantize_group(format, &vals, rounding, 1000, &mut want);
         let mut got = vec![0; m.len()];
         let mut sat = 0;
-        let s = quantize(m, l, format.magnitude_bits(), rounding, 1000, &mut got, &mut sat);
+        let s = quantize(
+            m,
+            l,
+            format.magnitude_bits(),
+            rounding,
+            1000,
+            &mut got,
+            &mut sat,
+        );
         if vals.iter().all(|v| v.is_zero()) {
             assert_eq!(s, None);
         } else {
@@ -212,7 +220,13 @@ mod tests {
             let m: Vec<i32> = (0..n)
                 .map(|_| {
                     let v = (rng.next_u64() >> (64 - bits)) as i32;
-                    if rng.below(5) == 0 { 0 } else if rng.below(2) == 0 { -v } else { v }
+                    if rng.below(5) == 0 {
+                        0
+                    } else if rng.below(2) == 0 {
+                        -v
+                    } else {
+                        v
+                    }
                 })
                 .collect();
             let l: Vec<i32> = (0..n)
@@ -238,9 +252,19 @@ mod tests {
         check(GseFormat::INT8, &[255, 1], &[-1, -1], Rounding::NearestEven);
         check(GseFormat::INT8, &[-255, 3], &[-1, 0], Rounding::NearestEven);
         // Near the top of the range: saturation.
-        check(GseFormat::INT8, &[(1 << 24) - 1], &[104], Rounding::NearestEven);
+        check(
+            GseFormat::INT8,
+            &[(1 << 24) - 1],
+            &[104],
+            Rounding::NearestEven,
+        );
         // Far below SCALE_MIN: flushes to zero at the smallest quantum.
-        check(GseFormat::INT8, &[3, -7], &[-151, -151], Rounding::NearestEven);
+        check(
+            GseFormat::INT8,
+            &[3, -7],
+            &[-151, -151],
+            Rounding::NearestEven,
+        );
         check(GseFormat::INT4, &[0, 0], &[5, 9], Rounding::NearestEven);
     }
 }

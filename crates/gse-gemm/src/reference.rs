@@ -45,7 +45,8 @@ impl WithSource for QuantizeLines<'_> {
                         let k = g * gs + kk;
                         let idx = (lines.offset
                             + line as isize * lines.line_stride
-                            + k as isize * lines.k_stride) as usize;
+                            + k as isize * lines.k_stride)
+                            as usize;
                         (m[kk], l[kk]) = (src.mant(idx), src.lsb(idx));
                     } else {
                         (m[kk], l[kk]) = (0, l[kn - 1]);
@@ -80,8 +81,22 @@ pub(crate) fn run(batch: &Batch<'_>, cfg: &GemmConfig, writer: &Writer) -> u64 {
         .map(|e| {
             let la = a_lines(&batch.a[e], operand_rounding(cfg, e, 0));
             let lb = b_lines(&batch.b[e], operand_rounding(cfg, e, 1));
-            let qa = with_source(la.blocks, QuantizeLines { lines: &la, p, group: gs });
-            let qb = with_source(lb.blocks, QuantizeLines { lines: &lb, p, group: gs });
+            let qa = with_source(
+                la.blocks,
+                QuantizeLines {
+                    lines: &la,
+                    p,
+                    group: gs,
+                },
+            );
+            let qb = with_source(
+                lb.blocks,
+                QuantizeLines {
+                    lines: &lb,
+                    p,
+                    group: gs,
+                },
+            );
             let mut saturated = qa.saturated + qb.saturated;
             crate::stats::record(&crate::stats::PathCounts {
                 reference_products: 1,
@@ -91,7 +106,8 @@ pub(crate) fn run(batch: &Batch<'_>, cfg: &GemmConfig, writer: &Writer) -> u64 {
                 for j in 0..n {
                     let mut acc = Wide::default();
                     for g in 0..groups {
-                        let (Some(sa), Some(sb)) = (qa.scale[i * groups + g], qb.scale[j * groups + g])
+                        let (Some(sa), Some(sb)) =
+                            (qa.scale[i * groups + g], qb.scale[j * groups + g])
                         else {
                             continue;
                         };

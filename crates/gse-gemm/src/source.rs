@@ -8,6 +8,14 @@ use gse::{GseBlocks, Mantissas, SCALE_BIAS};
 pub(crate) trait Source {
     fn mant(&self, i: usize) -> i32;
     fn lsb(&self, i: usize) -> i32;
+
+    /// Values `i0 .. i0 + m.len()` (contiguous storage) into `m` and `l`.
+    #[inline(always)]
+    fn read_run(&self, i0: usize, m: &mut [i32], l: &mut [i32]) {
+        for (k, (mv, lv)) in m.iter_mut().zip(l.iter_mut()).enumerate() {
+            (*mv, *lv) = (self.mant(i0 + k), self.lsb(i0 + k));
+        }
+    }
 }
 
 /// A source over one mantissa container.
@@ -22,28 +30,38 @@ pub(crate) struct Src<'a, M: ?Sized> {
 /// Reading one mantissa container.
 pub(crate) trait Container {
     fn at(&self, i: usize) -> i32;
-}
 
-impl Container for [i8] {
+    /// `out[k] = at(i0 + k)`.
     #[inline(always)]
-    fn at(&self, i: usize) -> i32 {
-        self[i] as i32
+    fn run(&self, i0: usize, out: &mut [i32]) {
+        for (k, o) in out.iter_mut().enumerate() {
+            *o = self.at(i0 + k);
+        }
     }
 }
 
-impl Container for [i16] {
-    #[inline(always)]
-    fn at(&self, i: usize) -> i32 {
-        self[i] as i32
-    }
+macro_rules! slice_container {
+    ($t:ty) => {
+        impl Container for [$t] {
+            #[inline(always)]
+            fn at(&self, i: usize) -> i32 {
+                self[i] as i32
+            }
+
+            #[inline(always)]
+            fn run(&self, i0: usize, out: &mut [i32]) {
+                let n = out.len();
+                for (o, &v) in out.iter_mut().zip(&self[i0..i0 + n]) {
+                    *o = v as i32;
+                }
+            }
+        }
+    };
 }
 
-impl Container for [i32] {
-    #[inline(always)]
-    fn at(&self, i: usize) -> i32 {
-        self[i]
-    }
-}
+slice_container!(i8);
+slice_container!(i16);
+slice_container!(i32);
 
 /// Two's complement nibbles, element `2i` in the low half of byte `i`.
 #[repr(transparent)]
@@ -68,6 +86,29 @@ impl<M: Container + ?Sized> Source for Src<'_, M> {
     #[inline(always)]
     fn lsb(&self, i: usize) -> i32 {
         self.scales[i >> self.group_log2] as i32 - self.lsb_offset
+    }
+
+    /// Mantissas in one contiguous loop; exponents per storage group (a fill per group), or
+    /// one contiguous loop over the scale bytes for one-element groups.
+    #[inline(always)]
+    fn read_run(&self, i0: usize, m: &mut [i32], l: &mut [i32]) {
+        let n = m.len();
+        let l = &mut l[..n];
+        self.mant.run(i0, m);
+        if self.group_log2 == 0 {
+            for (lv, &s) in l.iter_mut().zip(&self.scales[i0..i0 + n]) {
+                *lv = s as i32 - self.lsb_offset;
+            }
+            return;
+        }
+        let mut k = 0;
+        while k < n {
+            let i = i0 + k;
+            let g = i >> self.group_log2;
+            let end = (((g + 1) << self.group_log2) - i0).min(n);
+            l[k..end].fill(self.scales[g] as i32 - self.lsb_offset);
+            k = end;
+        }
     }
 }
 
@@ -125,6 +166,16 @@ mod tests {
         }
     }
 
+    struct Run(usize, usize);
+    impl WithSource for Run {
+        type Out = (Vec<i32>, Vec<i32>);
+        fn run<S: Source>(self, src: &S) -> Self::Out {
+            let (mut m, mut l) = (vec![0; self.1], vec![0; self.1]);
+            src.read_run(self.0, &mut m, &mut l);
+            (m, l)
+        }
+    }
+
     #[test]
     fn every_container_reads_like_get() {
         let vals: Vec<Dyadic> = (0..77)
@@ -140,6 +191,13 @@ mod tests {
             let read = with_source(&blocks, Collect(vals.len()));
             for (i, d) in read.iter().enumerate() {
                 assert_eq!(*d, blocks.get(i), "{format} element {i}");
+            }
+            for i0 in [0, 5, 31, 32, 40] {
+                let n = vals.len() - i0;
+                let (m, l) = with_source(&blocks, Run(i0, n));
+                for k in 0..n {
+                    assert_eq!(Dyadic::new(m[k] as i64, l[k]), blocks.get(i0 + k));
+                }
             }
         }
     }

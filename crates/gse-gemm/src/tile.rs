@@ -81,13 +81,13 @@ pub(crate) fn compute<'s>(
         if a.aligned[blk] && b.aligned[blk] {
             counts.aligned_blocks += 1;
             let kpairs = range.len() * gs / 2;
-            kernel.dot(kpairs, a.group_data(range.start), b.group_data(range.start), d);
-            kernel.flush(
-                acc,
+            kernel.dot(
+                kpairs,
+                a.group_data(range.start),
+                b.group_data(range.start),
                 d,
-                &a.block_exp[blk * MR..],
-                &b.block_exp[blk * NR..],
             );
+            kernel.flush(acc, d, &a.block_exp[blk * MR..], &b.block_exp[blk * NR..]);
         } else {
             counts.group_blocks += 1;
             for g in range {

@@ -46,7 +46,10 @@ impl<'a> MatRef<'a> {
 
     /// Element `(r, c)` as an exact value. Panics if outside the view or the blocks.
     pub fn get(&self, r: usize, c: usize) -> Dyadic {
-        assert!(r < self.rows && c < self.cols, "({r}, {c}) outside the view");
+        assert!(
+            r < self.rows && c < self.cols,
+            "({r}, {c}) outside the view"
+        );
         self.blocks.get(self.index(r, c))
     }
 

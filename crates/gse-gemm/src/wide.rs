@@ -31,7 +31,10 @@ impl Wide {
         if d == 0 {
             return;
         }
-        debug_assert!((BASE..=256).contains(&e), "exponent {e} outside the accumulator");
+        debug_assert!(
+            (BASE..=256).contains(&e),
+            "exponent {e} outside the accumulator"
+        );
         let shift = (e - BASE).clamp(0, 64 * (LIMBS as i32 - 2)) as usize;
         let (limb, bit) = (shift / 64, (shift % 64) as u32);
         let wide = (d as i128) << bit; // |d| < 2^63, bit < 64: fits i128
@@ -55,7 +58,7 @@ impl Wide {
 
     /// The sum rounded to odd at 62 bits: a [`Dyadic`] that rounds (once more, to at most 60
     /// bits, nearest-even) exactly like the exact sum.
-    pub fn to_dyadic(&self) -> Dyadic {
+    pub fn to_dyadic(self) -> Dyadic {
         let negative = self.limbs[LIMBS - 1] >> 63 == 1;
         let mut mag = self.limbs;
         if negative {
@@ -114,7 +117,11 @@ mod tests {
             }
             let got = w.to_dyadic();
             let want = Dyadic::from_i128(exact, e0.min(256));
-            assert_eq!(got.cmp_value(want), core::cmp::Ordering::Equal, "{got:?} {want:?}");
+            assert_eq!(
+                got.cmp_value(want),
+                core::cmp::Ordering::Equal,
+                "{got:?} {want:?}"
+            );
             if want.bit_length() == 62 {
                 assert_eq!(got, want);
             }
@@ -128,7 +135,10 @@ mod tests {
         w.add(-3, -300);
         w.add(-1, 200);
         let d = w.to_dyadic();
-        assert_eq!(d.cmp_value(Dyadic::new(-3, -300)), core::cmp::Ordering::Equal);
+        assert_eq!(
+            d.cmp_value(Dyadic::new(-3, -300)),
+            core::cmp::Ordering::Equal
+        );
         w.add(1, 250);
         let d = w.to_dyadic();
         assert_eq!(d.bit_length(), 62);

@@ -42,7 +42,12 @@ fn every_operand_format_and_odd_shapes() {
         (25, 1100, 33),
     ];
     for (s, &(m, k, n)) in shapes.iter().enumerate() {
-        for operand in [GseFormat::INT8, GseFormat::INT6, GseFormat::INT5, GseFormat::INT4] {
+        for operand in [
+            GseFormat::INT8,
+            GseFormat::INT6,
+            GseFormat::INT5,
+            GseFormat::INT4,
+        ] {
             for out in [GseFormat::STREAM16, GseFormat::EXACT] {
                 for spread in [Spread::Narrow, Spread::Varied] {
                     check(m, k, n, &cfg(operand, out), spread, s as u64);
@@ -54,7 +59,12 @@ fn every_operand_format_and_odd_shapes() {
 
 #[test]
 fn grouped_and_nibble_output_formats() {
-    for out in [GseFormat::WIDE16, GseFormat::INT8, GseFormat::INT4, GseFormat::new(4, 1).unwrap()] {
+    for out in [
+        GseFormat::WIDE16,
+        GseFormat::INT8,
+        GseFormat::INT4,
+        GseFormat::new(4, 1).unwrap(),
+    ] {
         check(19, 70, 41, &cfg(GseFormat::INT8, out), Spread::Varied, 5);
     }
 }
@@ -67,15 +77,36 @@ fn formats_outside_the_i16_engine_use_the_reference_path() {
         GseFormat::new(10, 64).unwrap(),
         GseFormat::new(8, 4).unwrap(),
     ] {
-        check(9, 75, 11, &cfg(operand, GseFormat::EXACT), Spread::Varied, 9);
+        check(
+            9,
+            75,
+            11,
+            &cfg(operand, GseFormat::EXACT),
+            Spread::Varied,
+            9,
+        );
     }
 }
 
 #[test]
 fn large_k_crosses_many_blocks_and_unaligned_blocks() {
     // Varied magnitudes make some blocks exceed the pre-shift spread: per-group flushes.
-    check(20, 2100, 35, &cfg(GseFormat::INT8, GseFormat::EXACT), Spread::Varied, 11);
-    check(8, 4096, 24, &cfg(GseFormat::INT4, GseFormat::EXACT), Spread::Varied, 12);
+    check(
+        20,
+        2100,
+        35,
+        &cfg(GseFormat::INT8, GseFormat::EXACT),
+        Spread::Varied,
+        11,
+    );
+    check(
+        8,
+        4096,
+        24,
+        &cfg(GseFormat::INT4, GseFormat::EXACT),
+        Spread::Varied,
+        12,
+    );
 }
 
 #[test]
@@ -88,7 +119,11 @@ fn strided_offset_negative_and_transposed_views() {
     let bt = random_blocks(&mut rng, n, k, GseFormat::EXACT, Spread::Varied);
     let av = MatRef::row_major(&at, k, m).t();
     let bv = MatRef::row_major(&bt, n, k).t();
-    assert_same(&matmul(av, bv, &c), &oracle(&[av], &[bv], None, &c), "transposed");
+    assert_same(
+        &matmul(av, bv, &c),
+        &oracle(&[av], &[bv], None, &c),
+        "transposed",
+    );
     // Sub-matrices of a bigger parent with an offset, a column step of 2, and negative strides.
     let parent = random_blocks(&mut rng, 100, 200, GseFormat::INT4, Spread::Varied);
     let sub_a = MatRef {
@@ -121,7 +156,11 @@ fn strided_offset_negative_and_transposed_views() {
         rows: 5,
         cols: k,
     };
-    assert_same(&matmul(bcast, bv, &c), &oracle(&[bcast], &[bv], None, &c), "broadcast rows");
+    assert_same(
+        &matmul(bcast, bv, &c),
+        &oracle(&[bcast], &[bv], None, &c),
+        "broadcast rows",
+    );
 }
 
 #[test]
@@ -185,9 +224,17 @@ fn batched_with_broadcast_and_shared_views() {
     let av: Vec<MatRef> = a.iter().map(|x| MatRef::row_major(x, m, k)).collect();
     let wv = MatRef::row_major(&w, k, n);
     // One B broadcast over three A; the same B repeated; A repeated.
-    assert_same(&matmul_batched(&av, &[wv], &c), &oracle(&av, &[wv], None, &c), "bcast B");
+    assert_same(
+        &matmul_batched(&av, &[wv], &c),
+        &oracle(&av, &[wv], None, &c),
+        "bcast B",
+    );
     let ws = [wv, wv, wv];
-    assert_same(&matmul_batched(&av, &ws, &c), &oracle(&av, &ws, None, &c), "shared B");
+    assert_same(
+        &matmul_batched(&av, &ws, &c),
+        &oracle(&av, &ws, None, &c),
+        "shared B",
+    );
     let same_a = [av[0], av[1], av[0], av[0]];
     let ws4 = [wv; 4];
     assert_same(
@@ -205,13 +252,26 @@ fn attention_shaped_batches() {
     let q = random_blocks(&mut rng, bh * seq, d, GseFormat::STREAM16, Spread::Varied);
     let kk = random_blocks(&mut rng, bh * seq, d, GseFormat::STREAM16, Spread::Varied);
     let qv: Vec<MatRef> = (0..bh)
-        .map(|h| MatRef { offset: h * seq * d, ..MatRef::row_major(&q, seq, d) })
+        .map(|h| MatRef {
+            offset: h * seq * d,
+            ..MatRef::row_major(&q, seq, d)
+        })
         .collect();
     let kv: Vec<MatRef> = (0..bh)
-        .map(|h| MatRef { offset: h * seq * d, ..MatRef::row_major(&kk, seq, d) }.t())
+        .map(|h| {
+            MatRef {
+                offset: h * seq * d,
+                ..MatRef::row_major(&kk, seq, d)
+            }
+            .t()
+        })
         .collect();
     let c = GemmConfig::default();
-    assert_same(&matmul_batched(&qv, &kv, &c), &oracle(&qv, &kv, None, &c), "attention");
+    assert_same(
+        &matmul_batched(&qv, &kv, &c),
+        &oracle(&qv, &kv, None, &c),
+        "attention",
+    );
 }
 
 #[test]
@@ -225,6 +285,10 @@ fn extreme_spreads_are_exact_too() {
     let (av, bv) = (MatRef::row_major(&a, m, k), MatRef::row_major(&b, k, n));
     for out in [GseFormat::STREAM16, GseFormat::EXACT, GseFormat::WIDE16] {
         let c = cfg(GseFormat::INT8, out);
-        assert_same(&matmul(av, bv, &c), &oracle(&[av], &[bv], None, &c), "extreme");
+        assert_same(
+            &matmul(av, bv, &c),
+            &oracle(&[av], &[bv], None, &c),
+            "extreme",
+        );
     }
 }

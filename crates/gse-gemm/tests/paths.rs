@@ -32,7 +32,10 @@ fn run(m: usize, k: usize, n: usize, spread: Spread, operand: GseFormat) -> stat
 #[test]
 fn every_path_is_reached() {
     let narrow = run(30, 1000, 40, Spread::Narrow, GseFormat::INT8);
-    assert!(narrow.aligned_blocks > 0 && narrow.group_blocks == 0, "{narrow:?}");
+    assert!(
+        narrow.aligned_blocks > 0 && narrow.group_blocks == 0,
+        "{narrow:?}"
+    );
     assert_eq!(narrow.dyadic_tiles, 0);
     let varied = run(30, 1000, 40, Spread::Varied, GseFormat::INT8);
     assert!(varied.group_blocks > 0, "{varied:?}");

@@ -1,10 +1,9 @@
-//! Elementwise comparisons, exact on values (not on storage bits): two GSE values compare
-//! through [`order_key`], an exact total-order integer key for them.
+//! Elementwise comparisons, exact on values (not on storage bits): GSE values compare through
+//! [`value_key`], an exact total-order integer key for them.
 
 use core::cmp::Ordering;
 
 use gse::Dyadic;
-use gse::sort_key::order_key;
 use rayon::prelude::*;
 
 use crate::elementwise::BroadcastError;
@@ -14,24 +13,15 @@ use crate::tensor::GseTensor;
 
 /// Outputs per parallel task.
 const CHUNK: usize = 8192;
-/// [`order_key`] orders exactly values with at most this many significant bits...
-const KEY_EXACT_BITS: u32 = 52;
+/// [`value_key`] takes values with at most this many significant bits...
+const KEY_EXACT_BITS: u32 = 31;
 /// ...and tops in this range (every GSE value qualifies; a scalar may not).
-const KEY_EXACT_TOPS: core::ops::RangeInclusive<i32> = -510..=511;
+const KEY_EXACT_TOPS: core::ops::RangeInclusive<i32> = -480..=480;
 
 /// The [`value_key`] of storage element `p`.
 #[inline(always)]
 fn key_at(blocks: &gse::GseBlocks, p: usize) -> i64 {
     value_key(blocks.mantissa(p), blocks.lsb_of(p))
-}
-
-/// A scalar's key in [`value_key`]'s order, for scalars that [`order_key`] orders exactly: both
-/// keys order values alike, so the scalar's place among the elements' keys is found through
-/// the elements' order key of the scalar rounded to an element-like mantissa... which may not
-/// exist, so instead the scalar is reduced to 31 significant bits when that is exact.
-fn scalar_key(s: Dyadic) -> i64 {
-    let n = s.normalized(30);
-    value_key(n.mant as i32, n.exp)
 }
 
 /// A comparison operator.
@@ -113,8 +103,7 @@ pub fn compare_scalar(a: &GseTensor, s: Dyadic, cmp: Comparison) -> Vec<bool> {
     let key_is_exact =
         s.is_zero() || (s.bit_length() <= KEY_EXACT_BITS && KEY_EXACT_TOPS.contains(&s.top()));
     if key_is_exact {
-        // The same order as `value_key`'s, on the scalar.
-        let ks = scalar_key(s);
+        let ks = value_key(s.mant as i32, s.exp);
         compare_layout(a.layout(), |p| cmp.holds(key_at(blocks, p).cmp(&ks)))
     } else {
         compare_layout(a.layout(), |p| cmp.holds(blocks.get(p).cmp_value(s)))

@@ -20,7 +20,9 @@ pub(crate) fn value_key(m: i32, e: i32) -> i64 {
     let top = (e + bits as i32) as i64;
     let norm = (mag << (MAG_BITS - bits)) as i64;
     let key = ((top + TOP_BIAS) << MAG_BITS) | norm;
-    if m < 0 { -key } else { key }
+    // Branch-free negation for negative values: signs are random in real data.
+    let sign = (m >> 31) as i64;
+    (key ^ sign) - sign
 }
 
 #[cfg(test)]

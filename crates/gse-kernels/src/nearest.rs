@@ -27,11 +27,9 @@ fn round_at(v: Dyadic, lsb: i32) -> i64 {
         // Shifts of 63 and more: only a magnitude above half of 2^63 rounds to 1.
         (shift == 63 && mag > 1 << 62) as u64
     };
-    if v.mant < 0 {
-        -(rounded as i64)
-    } else {
-        rounded as i64
-    }
+    // Branch-free sign: signs are random in real data.
+    let sign = v.mant >> 63;
+    (rounded as i64 ^ sign) - sign
 }
 
 /// Quantizes `values` (a run of whole groups of `format`) into `mantissas` and one scale per
@@ -44,8 +42,13 @@ pub(crate) fn quantize_nearest(
 ) -> u64 {
     if format.group_size() == 1 {
         let mut saturated = 0;
-        for ((&v, m), s) in values.iter().zip(mantissas.iter_mut()).zip(scales.iter_mut()) {
-            let (scale, sat) = quantize_group(format, core::slice::from_ref(&v), core::slice::from_mut(m));
+        for ((&v, m), s) in values
+            .iter()
+            .zip(mantissas.iter_mut())
+            .zip(scales.iter_mut())
+        {
+            let (scale, sat) =
+                quantize_group(format, core::slice::from_ref(&v), core::slice::from_mut(m));
             *s = scale;
             saturated += sat as u64;
         }
@@ -53,7 +56,11 @@ pub(crate) fn quantize_nearest(
     }
     let gs = format.group_size();
     let mut saturated = 0;
-    for ((group, out), s) in values.chunks(gs).zip(mantissas.chunks_mut(gs)).zip(scales.iter_mut()) {
+    for ((group, out), s) in values
+        .chunks(gs)
+        .zip(mantissas.chunks_mut(gs))
+        .zip(scales.iter_mut())
+    {
         let (scale, sat) = quantize_group(format, group, out);
         *s = scale;
         saturated += sat as u64;
@@ -83,7 +90,10 @@ fn quantize_group(format: GseFormat, values: &[Dyadic], out: &mut [i32]) -> (i32
             return (scale, 0);
         }
         if scale == SCALE_MAX {
-            let saturated = values.iter().filter(|v| round_at(**v, lsb).abs() > max).count();
+            let saturated = values
+                .iter()
+                .filter(|v| round_at(**v, lsb).abs() > max)
+                .count();
             return (scale, saturated as u32);
         }
         // Rounding carried the largest member to 2^P: one more scale bit.
@@ -140,7 +150,8 @@ mod tests {
                 let mut want = vec![0; gs];
                 let mut want_sat = 0;
                 for (g, group) in values.chunks(gs).enumerate() {
-                    let (scale, s) = gse::quantize_group(format, group, Rounding::NearestEven, 0, &mut want);
+                    let (scale, s) =
+                        gse::quantize_group(format, group, Rounding::NearestEven, 0, &mut want);
                     want_sat += s as u64;
                     assert_eq!(scales[g], scale, "{format} {group:?}");
                     assert_eq!(&got[g * gs..(g + 1) * gs], &want[..], "{format} {group:?}");
@@ -152,9 +163,16 @@ mod tests {
 
     #[test]
     fn far_beyond_the_range_saturates_and_counts() {
-        let values = [Dyadic::new(-1, 250), Dyadic::new(3, 400), Dyadic::new(5, -400)];
+        let values = [
+            Dyadic::new(-1, 250),
+            Dyadic::new(3, 400),
+            Dyadic::new(5, -400),
+        ];
         let (mut m, mut s) = ([0; 3], [0; 3]);
         let sat = quantize_nearest(GseFormat::STREAM16, &values, &mut m, &mut s);
-        assert_eq!((m, s, sat), ([-32767, 32767, 0], [SCALE_MAX, SCALE_MAX, SCALE_MIN], 2));
+        assert_eq!(
+            (m, s, sat),
+            ([-32767, 32767, 0], [SCALE_MAX, SCALE_MAX, SCALE_MIN], 2)
+        );
     }
 }

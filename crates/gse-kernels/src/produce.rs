@@ -61,8 +61,12 @@ pub(crate) fn quantize_run(
     scratch.scales.resize(values.len().div_ceil(gs), 0);
     if rounding == Rounding::NearestEven {
         // Same results as `gse::quantize_group`, in 64-bit arithmetic (see `nearest`).
-        let saturated =
-            crate::nearest::quantize_nearest(format, values, &mut scratch.mantissas, &mut scratch.scales);
+        let saturated = crate::nearest::quantize_nearest(
+            format,
+            values,
+            &mut scratch.mantissas,
+            &mut scratch.scales,
+        );
         run.write_all(&scratch.scales, &scratch.mantissas[..values.len()]);
         return saturated;
     }

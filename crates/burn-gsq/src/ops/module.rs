@@ -2,11 +2,11 @@
 //! FFT live in their own files; attention, layer norm and linear are fused here on the GEMM
 //! and the kernels.
 
+use burn_backend::ops::UnfoldOptions;
 use burn_backend::ops::{
     AttentionModuleOptions, ConvOptions, ConvTransposeOptions, DeformConv2dBackward,
     DeformConvOptions, InterpolateOptions, MaxPool2dBackward, MaxPool2dWithIndices, ModuleOps,
 };
-use burn_backend::ops::UnfoldOptions;
 use burn_backend::tensor::{BoolTensor, FloatTensor, IntTensor};
 
 use super::{attention, conv, deform_conv, fft, interpolate, pool, unfold};

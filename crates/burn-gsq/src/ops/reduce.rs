@@ -43,11 +43,15 @@ pub(crate) fn arg(
     int_tensor(kernel(&t.tensor, dim), shape, dtype)
 }
 
+/// A kernel returning values and their indices along a dim.
+type WithIndicesKernel =
+    fn(&k::GseTensor, usize, gse::GseFormat, gse::Rounding) -> (k::GseTensor, Vec<i64>);
+
 pub(crate) fn with_indices(
     t: GsqTensor,
     dim: usize,
     dtype: IntDType,
-    kernel: fn(&k::GseTensor, usize, gse::GseFormat, gse::Rounding) -> (k::GseTensor, Vec<i64>),
+    kernel: WithIndicesKernel,
 ) -> (GsqTensor, FlexTensor) {
     let (format, rounding) = t.out();
     let shape = reduced_shape(&t, dim);

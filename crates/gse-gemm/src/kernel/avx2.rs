@@ -10,24 +10,24 @@ use core::arch::x86_64::*;
 use super::{MR, NR, Tile32, Tile64};
 
 /// # Safety
-/// AVX2 must be available; `a` must be valid for `kpairs * 2 * MR` reads and `b` for
-/// `kpairs * 2 * NR` reads.
+/// AVX2 must be available; `a` must be valid for `kpairs * MR` reads and `b` for
+/// `kpairs * NR` reads (u32 pairs of i16).
 #[target_feature(enable = "avx2")]
-pub(super) unsafe fn dot(kpairs: usize, a: *const i16, b: *const i16, out: &mut Tile32) {
+pub(super) unsafe fn dot(kpairs: usize, a: *const u32, b: *const u32, out: &mut Tile32) {
     let mut c = [_mm256_setzero_si256(); 2 * MR];
     let (mut a, mut b) = (a, b);
     for _ in 0..kpairs {
         // SAFETY: within the bounds the caller guarantees; unaligned loads throughout.
         unsafe {
             let b0 = _mm256_loadu_si256(b as *const __m256i);
-            let b1 = _mm256_loadu_si256(b.add(16) as *const __m256i);
+            let b1 = _mm256_loadu_si256(b.add(8) as *const __m256i);
             for i in 0..MR {
-                let av = _mm256_set1_epi32((a.add(2 * i) as *const i32).read_unaligned());
+                let av = _mm256_set1_epi32(*a.add(i) as i32);
                 c[2 * i] = _mm256_add_epi32(c[2 * i], _mm256_madd_epi16(av, b0));
                 c[2 * i + 1] = _mm256_add_epi32(c[2 * i + 1], _mm256_madd_epi16(av, b1));
             }
-            a = a.add(2 * MR);
-            b = b.add(2 * NR);
+            a = a.add(MR);
+            b = b.add(NR);
         }
     }
     let dst = out.as_mut_ptr() as *mut __m256i;
@@ -43,8 +43,9 @@ pub(super) unsafe fn dot(kpairs: usize, a: *const i16, b: *const i16, out: &mut 
 pub(super) unsafe fn flush(acc: &mut Tile64, d: &Tile32, ea: *const i32, eb: *const i32) {
     // SAFETY: every pointer below stays inside `acc`, `d`, `ea[..MR]` or `eb[..NR]`.
     unsafe {
-        let ebv: [__m256i; NR / 4] =
-            core::array::from_fn(|q| _mm256_cvtepi32_epi64(_mm_loadu_si128(eb.add(4 * q) as *const __m128i)));
+        let ebv: [__m256i; NR / 4] = core::array::from_fn(|q| {
+            _mm256_cvtepi32_epi64(_mm_loadu_si128(eb.add(4 * q) as *const __m128i))
+        });
         let dp = d.as_ptr();
         let accp = acc.as_mut_ptr();
         for i in 0..MR {

@@ -62,10 +62,11 @@ impl Kernel {
         }
     }
 
-    /// `out[i][j] = sum over kpairs t of a[t][i] . b[t][j]` (two-term i16 dot products).
+    /// `out[i][j] = sum over kpairs t of a[t][i] . b[t][j]`, each a u32 holding two i16
+    /// (low half first): two-term i16 dot products summed in i32.
     #[inline(always)]
-    pub(crate) fn dot(self, kpairs: usize, a: &[i16], b: &[i16], out: &mut Tile32) {
-        let (a, b) = (&a[..kpairs * 2 * MR], &b[..kpairs * 2 * NR]);
+    pub(crate) fn dot(self, kpairs: usize, a: &[u32], b: &[u32], out: &mut Tile32) {
+        let (a, b) = (&a[..kpairs * MR], &b[..kpairs * NR]);
         match self {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: `resolve` only yields `Avx2` when AVX2 was detected; the slices above

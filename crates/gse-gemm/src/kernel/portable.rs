@@ -3,17 +3,20 @@
 
 use super::{MR, NR, Tile32, Tile64};
 
-pub(super) fn dot(kpairs: usize, a: &[i16], b: &[i16], out: &mut Tile32) {
+/// The two i16 halves of a packed pair.
+#[inline(always)]
+fn halves(pair: u32) -> (i32, i32) {
+    (pair as u16 as i16 as i32, (pair >> 16) as u16 as i16 as i32)
+}
+
+pub(super) fn dot(kpairs: usize, a: &[u32], b: &[u32], out: &mut Tile32) {
     let mut acc = [[0i32; NR]; MR];
-    for (ap, bp) in a
-        .chunks_exact(2 * MR)
-        .zip(b.chunks_exact(2 * NR))
-        .take(kpairs)
-    {
-        for (row, pair) in acc.iter_mut().zip(ap.chunks_exact(2)) {
-            let (a0, a1) = (pair[0] as i32, pair[1] as i32);
-            for (c, bj) in row.iter_mut().zip(bp.chunks_exact(2)) {
-                *c += a0 * bj[0] as i32 + a1 * bj[1] as i32;
+    for (ap, bp) in a.chunks_exact(MR).zip(b.chunks_exact(NR)).take(kpairs) {
+        for (row, &pa) in acc.iter_mut().zip(ap) {
+            let (a0, a1) = halves(pa);
+            for (c, &pb) in row.iter_mut().zip(bp) {
+                let (b0, b1) = halves(pb);
+                *c += a0 * b0 + a1 * b1;
             }
         }
     }

@@ -8,8 +8,9 @@ use core::arch::x86_64::*;
 use gse::{SCALE_BIAS, SCALE_MAX, SCALE_MIN};
 
 /// Bit length of each lane, read as u32.
-#[inline(always)]
-unsafe fn bit_length(x: __m256i) -> __m256i {
+#[inline]
+#[target_feature(enable = "avx2")]
+fn bit_length(x: __m256i) -> __m256i {
     let zero = _mm256_setzero_si256();
     let mut x = x;
     let mut n = zero;
@@ -33,17 +34,15 @@ unsafe fn bit_length(x: __m256i) -> __m256i {
 /// Rounds lanes `acc * 2^exp` to `p` magnitude bits: `(biased scale, mantissa)` per lane, or
 /// `None` when some lane's scale clamps (the caller redoes those 8 in scalar code).
 ///
-/// # Safety
-/// AVX2 must be available.
+/// Safe to call only where AVX2 is enabled (a `target_feature` function).
 #[inline]
 #[target_feature(enable = "avx2")]
-pub(crate) unsafe fn round8(acc: __m256i, exp: __m256i, p: u32) -> Option<(__m256i, __m256i)> {
+pub(crate) fn round8(acc: __m256i, exp: __m256i, p: u32) -> Option<(__m256i, __m256i)> {
     let zero = _mm256_setzero_si256();
     let one = _mm256_set1_epi32(1);
     let is_zero = _mm256_cmpeq_epi32(acc, zero);
     let mag = _mm256_abs_epi32(acc); // i32::MIN gives 2^31, read as u32
-    // SAFETY: AVX2 is enabled on this function.
-    let bits = unsafe { bit_length(mag) };
+    let bits = bit_length(mag);
     let top = _mm256_add_epi32(exp, bits);
     let low = _mm256_cmpgt_epi32(_mm256_set1_epi32(SCALE_MIN), top);
     let high = _mm256_cmpgt_epi32(top, _mm256_set1_epi32(SCALE_MAX - 1));
@@ -56,15 +55,26 @@ pub(crate) unsafe fn round8(acc: __m256i, exp: __m256i, p: u32) -> Option<(__m25
     let dn = _mm256_max_epi32(d, zero); // <= 31: bits <= 32, p >= 1
     let rounding = _mm256_cmpgt_epi32(dn, zero); // -1 where shifting right
     // 2^(dn-1) - 1 where rounding, else 0; with mag <= 2^31 the sum stays below 2^32.
-    let half_minus_one = _mm256_add_epi32(_mm256_srli_epi32::<1>(_mm256_sllv_epi32(one, dn)), rounding);
-    let odd = _mm256_and_si256(_mm256_srlv_epi32(mag, dn), _mm256_srli_epi32::<31>(rounding));
-    let sum = _mm256_add_epi32(_mm256_add_epi32(_mm256_sllv_epi32(mag, up), half_minus_one), odd);
+    let half_minus_one =
+        _mm256_add_epi32(_mm256_srli_epi32::<1>(_mm256_sllv_epi32(one, dn)), rounding);
+    let odd = _mm256_and_si256(
+        _mm256_srlv_epi32(mag, dn),
+        _mm256_srli_epi32::<31>(rounding),
+    );
+    let sum = _mm256_add_epi32(
+        _mm256_add_epi32(_mm256_sllv_epi32(mag, up), half_minus_one),
+        odd,
+    );
     let r = _mm256_srlv_epi32(sum, dn);
     let carry = _mm256_srl_epi32(r, _mm_cvtsi32_si128(p as i32)); // 0 or 1
     let r = _mm256_srlv_epi32(r, carry);
     let sign = _mm256_srai_epi32::<31>(acc);
     let mant = _mm256_sub_epi32(_mm256_xor_si256(r, sign), sign);
-    let scale = _mm256_blendv_epi8(_mm256_add_epi32(top, carry), _mm256_set1_epi32(SCALE_MIN), is_zero);
+    let scale = _mm256_blendv_epi8(
+        _mm256_add_epi32(top, carry),
+        _mm256_set1_epi32(SCALE_MIN),
+        is_zero,
+    );
     Some((_mm256_add_epi32(scale, _mm256_set1_epi32(SCALE_BIAS)), mant))
 }
 

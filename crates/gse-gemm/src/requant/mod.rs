@@ -37,7 +37,11 @@ pub(crate) fn round_one(acc: i64, exp: i32, p: u32) -> (i32, i32, bool) {
     let carry = (r >> p) as u32; // 0 or 1
     let r = (r >> carry) as i32;
     let sign = (acc >> 63) as i32;
-    let scale = if acc == 0 { SCALE_MIN } else { top + carry as i32 };
+    let scale = if acc == 0 {
+        SCALE_MIN
+    } else {
+        top + carry as i32
+    };
     (scale, (r ^ sign) - sign, false)
 }
 
@@ -207,11 +211,12 @@ impl Writer {
         }
         let _ = kernel;
         // SAFETY: per the contract.
-        saturated + unsafe {
-            self.put_run(idx0 + done, n - done, |j| {
-                (acc[done + j] as i64, exp_row + exp_b[done + j])
-            })
-        }
+        saturated
+            + unsafe {
+                self.put_run(idx0 + done, n - done, |j| {
+                    (acc[done + j] as i64, exp_row + exp_b[done + j])
+                })
+            }
     }
 
     /// Stores elements `idx0 .. idx0 + n`, element `idx0 + j` being `value(j) = (acc, exp)`
@@ -220,7 +225,12 @@ impl Writer {
     /// # Safety
     /// The elements must be inside the output and written by no other concurrent call.
     #[inline(always)]
-    pub unsafe fn put_run(&self, idx0: usize, n: usize, value: impl Fn(usize) -> (i64, i32)) -> u64 {
+    pub unsafe fn put_run(
+        &self,
+        idx0: usize,
+        n: usize,
+        value: impl Fn(usize) -> (i64, i32),
+    ) -> u64 {
         let mut saturated = 0u64;
         match self {
             Writer::Direct { mant, scales, p } => {
@@ -289,7 +299,11 @@ mod tests {
                 assert_eq!((scale, m.abs(), sat), (SCALE_MAX, (1 << 15) - 1, true));
                 continue;
             }
-            for format in [GseFormat::STREAM16, GseFormat::EXACT, GseFormat::new(8, 1).unwrap()] {
+            for format in [
+                GseFormat::STREAM16,
+                GseFormat::EXACT,
+                GseFormat::new(8, 1).unwrap(),
+            ] {
                 let mut want = [0];
                 let (scale, sat) = quantize_group(
                     format,
@@ -299,7 +313,11 @@ mod tests {
                     &mut want,
                 );
                 let got = round_one(acc, exp, format.magnitude_bits());
-                assert_eq!(got, (scale, want[0], sat > 0), "{acc} * 2^{exp} to {format}");
+                assert_eq!(
+                    got,
+                    (scale, want[0], sat > 0),
+                    "{acc} * 2^{exp} to {format}"
+                );
             }
         }
     }

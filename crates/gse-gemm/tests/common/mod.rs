@@ -88,7 +88,13 @@ pub fn quantize_line(
     let mut out = vec![0i32; gs];
     for g in 0..groups {
         let vals: Vec<Dyadic> = (g * gs..((g + 1) * gs).min(k))
-            .map(|kk| if is_a { view.get(line, kk) } else { view.get(kk, line) })
+            .map(|kk| {
+                if is_a {
+                    view.get(line, kk)
+                } else {
+                    view.get(kk, line)
+                }
+            })
             .collect();
         let first = (line * k + g * gs) as u64;
         let (s, _) = quantize_group(format, &vals, rounding, first, &mut out);
@@ -119,7 +125,11 @@ pub fn exact_sum(terms: &[(i64, i32)]) -> Dyadic {
         t[..limb].fill(0);
         t[limb] = (d as u64) << bit;
         if limb + 1 < LIMBS {
-            let hi = if bit == 0 { if d < 0 { u64::MAX } else { 0 } } else { ((d as i128) >> (64 - bit)) as u64 };
+            let hi = if bit == 0 {
+                if d < 0 { u64::MAX } else { 0 }
+            } else {
+                ((d as i128) >> (64 - bit)) as u64
+            };
             t[limb + 1] = hi;
         }
         let mut carry = false;
@@ -211,12 +221,7 @@ pub fn oracle_values(
 }
 
 /// The oracle's output blocks for a batch (entries stacked).
-pub fn oracle(
-    a: &[MatRef],
-    b: &[MatRef],
-    bias: Option<&GseBlocks>,
-    cfg: &GemmConfig,
-) -> GseBlocks {
+pub fn oracle(a: &[MatRef], b: &[MatRef], bias: Option<&GseBlocks>, cfg: &GemmConfig) -> GseBlocks {
     let mut vals = Vec::new();
     for e in 0..a.len().max(b.len()) {
         let ae = a[if a.len() == 1 { 0 } else { e }];
