@@ -287,8 +287,8 @@ impl WithSource for PanelJob<'_, '_, '_> {
             (Kernel::Avx2, Side::B) => unsafe {
                 pack_panel_avx2::<S, NR, NR>(src, job, p, panel, scratch)
             },
-            (_, Side::A) => pack_panel::<S, MR, 8>(src, job, p, panel, scratch),
-            (_, Side::B) => pack_panel::<S, NR, NR>(src, job, p, panel, scratch),
+            (_, Side::A) => pack_panel::<S, MR, 8, false>(src, job, p, panel, scratch),
+            (_, Side::B) => pack_panel::<S, NR, NR, false>(src, job, p, panel, scratch),
         }
     }
 }
@@ -304,7 +304,30 @@ unsafe fn pack_panel_avx2<S: Source, const W: usize, const WP: usize>(
     out: PanelMut<'_>,
     scratch: &mut Scratch,
 ) -> u64 {
-    pack_panel::<S, W, WP>(src, job, p, out, scratch)
+    pack_panel::<S, W, WP, true>(src, job, p, out, scratch)
+}
+
+/// `x << s` for `s < 32`, lane-wise in vectorized loops. `VSHIFT` says the code is compiled
+/// for AVX2, which has a lane-wise variable shift (`vpsllvd`). Without it LLVM emulates one by
+/// building `2^s` through an int-to-float conversion (`cvttps2dq`), a floating-point
+/// instruction the FP audit rightly rejects; a table lookup and an integer multiply give the
+/// same bits with integer instructions only.
+#[inline(always)]
+fn shl<const VSHIFT: bool>(x: u32, s: u32) -> u32 {
+    const POW2: [u32; 32] = {
+        let mut t = [0u32; 32];
+        let mut i = 0;
+        while i < 32 {
+            t[i] = 1 << i;
+            i += 1;
+        }
+        t
+    };
+    if VSHIFT {
+        x << s
+    } else {
+        x.wrapping_mul(POW2[(s & 31) as usize])
+    }
 }
 
 /// Marks an all-zero group in the scale tables.
@@ -312,7 +335,7 @@ const ZERO: i32 = i32::MIN;
 
 /// Packs panel `p` (`W` lines, `WP >= W` buffer lanes); returns the saturated values.
 #[inline(always)]
-fn pack_panel<S: Source, const W: usize, const WP: usize>(
+fn pack_panel<S: Source, const W: usize, const WP: usize, const VSHIFT: bool>(
     src: &S,
     job: &Job<'_>,
     p: usize,
@@ -344,7 +367,7 @@ fn pack_panel<S: Source, const W: usize, const WP: usize>(
             let mut scales = [ZERO; WP];
             let index0 = |w: usize| (line0 + w) as u64 * lines.k as u64 + (g * gs) as u64;
             let col = (&mut scr.col_m, &mut scr.col_l, &mut scr.col_q);
-            saturated += quantize_rows::<WP>(
+            saturated += quantize_rows::<WP, VSHIFT>(
                 &mut scr.m,
                 &scr.l,
                 live,
@@ -357,7 +380,7 @@ fn pack_panel<S: Source, const W: usize, const WP: usize>(
             );
             scr.scale[g * W..(g + 1) * W].copy_from_slice(&scales[..W]);
         }
-        out.aligned[b] = write_block::<W, WP>(job, b, scr, out.data);
+        out.aligned[b] = write_block::<W, WP, VSHIFT>(job, b, scr, out.data);
     }
     finish_exponents::<W>(job, scr, out);
     saturated
@@ -414,7 +437,7 @@ fn gather<S: Source, const WP: usize>(
 /// for all-zero lines); returns the saturated values. `m` may be rewritten (aligned).
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
-fn quantize_rows<const WP: usize>(
+fn quantize_rows<const WP: usize, const VSHIFT: bool>(
     m: &mut [i32],
     l: &[i32],
     live: usize,
@@ -428,9 +451,9 @@ fn quantize_rows<const WP: usize>(
     let gs = q.len() / WP;
     let mut saturated = 0u64;
     if rounding == Rounding::NearestEven
-        && let Some(lmin) = align(m, l)
+        && let Some(lmin) = align::<VSHIFT>(m, l)
     {
-        saturated += round_aligned::<WP>(m, lmin, live, p, q, scales);
+        saturated += round_aligned::<WP, VSHIFT>(m, lmin, live, p, q, scales);
         return saturated;
     }
     // General path: one line at a time, per element.
@@ -456,7 +479,7 @@ fn quantize_rows<const WP: usize>(
 /// Shifts every non-zero value to the group's smallest exponent when the result fits i32
 /// (magnitude bits plus exponent spread <= 31); returns that exponent.
 #[inline(always)]
-fn align(m: &mut [i32], l: &[i32]) -> Option<i32> {
+fn align<const VSHIFT: bool>(m: &mut [i32], l: &[i32]) -> Option<i32> {
     let (mut lmin, mut lmax, mut mag_or) = (i32::MAX, i32::MIN, 0u32);
     for (&v, &e) in m.iter().zip(l) {
         let nonzero = v != 0;
@@ -473,7 +496,7 @@ fn align(m: &mut [i32], l: &[i32]) -> Option<i32> {
     }
     for (v, &e) in m.iter_mut().zip(l) {
         // Zero members may carry any exponent: clamping their (meaningless) shift is harmless.
-        *v <<= (e - lmin).clamp(0, 31) as u32;
+        *v = shl::<VSHIFT>(*v as u32, (e - lmin).clamp(0, 31) as u32) as i32;
     }
     Some(lmin)
 }
@@ -481,7 +504,7 @@ fn align(m: &mut [i32], l: &[i32]) -> Option<i32> {
 /// Nearest-even quantization of aligned values `v[k][w] * 2^lmin`, every line with its own
 /// shift (a lane-wise loop). Lines whose scale clamps go through [`quantize_uniform`].
 #[inline(always)]
-fn round_aligned<const WP: usize>(
+fn round_aligned<const WP: usize, const VSHIFT: bool>(
     v: &[i32],
     lmin: i32,
     live: usize,
@@ -514,7 +537,7 @@ fn round_aligned<const WP: usize>(
         let d = bits - p as i32;
         up[w] = (-d).max(0) as u32;
         dn[w] = d.max(0) as u32;
-        half[w] = ((1u32 << dn[w]) >> 1).wrapping_sub((dn[w] > 0) as u32);
+        half[w] = (shl::<VSHIFT>(1, dn[w]) >> 1).wrapping_sub((dn[w] > 0) as u32);
         odd_mask[w] = (dn[w] > 0) as u32;
     }
     let max = (1u32 << p) - 1;
@@ -524,7 +547,7 @@ fn round_aligned<const WP: usize>(
             let x = vrow[w];
             let mag = x.unsigned_abs();
             // mag < 2^31 (aligned), half < 2^30: no u32 overflow; up > 0 only when mag < 2^(P-up).
-            let r = ((mag << up[w]) + half[w] + ((mag >> dn[w]) & odd_mask[w])) >> dn[w];
+            let r = (shl::<VSHIFT>(mag, up[w]) + half[w] + ((mag >> dn[w]) & odd_mask[w])) >> dn[w];
             over[w] |= (r > max) as u32;
             qrow[w] = if x < 0 { -(r as i32) } else { r as i32 };
         }
@@ -549,7 +572,7 @@ fn round_aligned<const WP: usize>(
 /// Decides block `b` line by line and writes its groups as i16 pairs, aligned lines shifted
 /// to the block exponent; returns whether every line is aligned.
 #[inline(always)]
-fn write_block<const W: usize, const WP: usize>(
+fn write_block<const W: usize, const WP: usize, const VSHIFT: bool>(
     job: &Job<'_>,
     b: usize,
     scr: &mut Scratch,
@@ -592,8 +615,8 @@ fn write_block<const W: usize, const WP: usize>(
         for (pairs, rows) in dst.chunks_exact_mut(W).zip(q.chunks_exact(2 * WP)) {
             let (even, odd) = rows.split_at(WP);
             for w in 0..W {
-                let lo16 = ((even[w] << up[w]) as u32) & 0xffff;
-                let hi16 = (odd[w] << up[w]) as u32;
+                let lo16 = shl::<VSHIFT>(even[w] as u32, up[w]) & 0xffff;
+                let hi16 = shl::<VSHIFT>(odd[w] as u32, up[w]);
                 pairs[w] = lo16 | (hi16 << 16);
             }
         }
