@@ -41,18 +41,7 @@ pub(crate) fn quantize_nearest(
     scales: &mut [i32],
 ) -> u64 {
     if format.group_size() == 1 {
-        let mut saturated = 0;
-        for ((&v, m), s) in values
-            .iter()
-            .zip(mantissas.iter_mut())
-            .zip(scales.iter_mut())
-        {
-            let (scale, sat) =
-                quantize_group(format, core::slice::from_ref(&v), core::slice::from_mut(m));
-            *s = scale;
-            saturated += sat as u64;
-        }
-        return saturated;
+        return quantize_singles(format, values, mantissas, scales);
     }
     let gs = format.group_size();
     let mut saturated = 0;
@@ -64,6 +53,53 @@ pub(crate) fn quantize_nearest(
         let (scale, sat) = quantize_group(format, group, out);
         *s = scale;
         saturated += sat as u64;
+    }
+    saturated
+}
+
+/// One-value groups (STREAM16, EXACT: every stored result of the default policy). The scale
+/// of a lone value is its own top `t` (`|v| < 2^t`), so the value keeps its `P` leading bits:
+/// a shift by `bit_length - P`, one nearest-even rounding, and a carry into `t + 1` when the
+/// rounding reaches `2^P` (then the mantissa is exactly `2^(P-1)`). Straight-line code for
+/// every value whose scale is in range; the rest (zero aside) take the general routine.
+fn quantize_singles(
+    format: GseFormat,
+    values: &[Dyadic],
+    mantissas: &mut [i32],
+    scales: &mut [i32],
+) -> u64 {
+    let p = format.magnitude_bits() as i32;
+    let mut saturated = 0;
+    for ((v, m), s) in values
+        .iter()
+        .zip(mantissas.iter_mut())
+        .zip(scales.iter_mut())
+    {
+        let mag = v.mant.unsigned_abs();
+        let bits = 64 - mag.leading_zeros() as i32;
+        let top = v.exp as i64 + bits as i64;
+        if mag != 0 && (SCALE_MIN as i64..SCALE_MAX as i64).contains(&top) {
+            let shift = bits - p;
+            // bits <= 64 and P >= 1: down <= 63; up <= P.
+            let (down, up) = (shift.max(0) as u32, (-shift).max(0) as u32);
+            let kept = mag >> down;
+            let rest = mag & ((1u64 << down) - 1);
+            let half = (1u64 << down) >> 1;
+            let odd_tie = (rest == half) & (kept & 1 == 1) & (down > 0);
+            let r = (kept + ((rest > half) | odd_tie) as u64) << up;
+            let carry = (r >> p) as u32; // 1 exactly when rounding reached 2^P
+            let sign = v.mant >> 63;
+            *m = (((r >> carry) as i64 ^ sign) - sign) as i32;
+            *s = top as i32 + carry as i32;
+        } else if mag == 0 {
+            *m = 0;
+            *s = SCALE_MIN;
+        } else {
+            let (scale, sat) =
+                quantize_group(format, core::slice::from_ref(v), core::slice::from_mut(m));
+            *s = scale;
+            saturated += sat as u64;
+        }
     }
     saturated
 }
