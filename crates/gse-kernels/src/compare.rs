@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use crate::elementwise::BroadcastError;
 use crate::key::value_key;
-use crate::layout::{Layout, broadcast_shape};
+use crate::layout::{Layout, broadcast_shape, with_index_pair};
 use crate::tensor::GseTensor;
 
 /// Outputs per parallel task.
@@ -56,15 +56,13 @@ where
     F: Fn(usize) -> bool + Sync,
 {
     let mut out = vec![false; layout.num_elements()];
-    out.par_chunks_mut(CHUNK)
-        .enumerate()
-        .for_each_with(Vec::new(), |idx, (c, out)| {
-            idx.resize(out.len(), 0);
-            layout.fill_indices(c * CHUNK, idx);
-            for (o, &p) in out.iter_mut().zip(idx.iter()) {
+    out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, out)| {
+        layout.with_indices(c * CHUNK, out.len(), |idx| {
+            for (o, &p) in out.iter_mut().zip(idx) {
                 *o = f(p);
             }
-        });
+        })
+    });
     out
 }
 
@@ -82,18 +80,13 @@ pub fn compare(
     let (la, lb) = (a.layout().expand(&shape), b.layout().expand(&shape));
     let (ba, bb) = (a.blocks(), b.blocks());
     let mut out = vec![false; la.num_elements()];
-    out.par_chunks_mut(CHUNK).enumerate().for_each_with(
-        (Vec::new(), Vec::new()),
-        |(ia, ib), (c, out)| {
-            ia.resize(out.len(), 0);
-            ib.resize(out.len(), 0);
-            la.fill_indices(c * CHUNK, ia);
-            lb.fill_indices(c * CHUNK, ib);
-            for ((o, &pa), &pb) in out.iter_mut().zip(ia.iter()).zip(ib.iter()) {
+    out.par_chunks_mut(CHUNK).enumerate().for_each(|(c, out)| {
+        with_index_pair(&la, &lb, c * CHUNK, out.len(), |ia, ib| {
+            for ((o, &pa), &pb) in out.iter_mut().zip(ia).zip(ib) {
                 *o = cmp.holds(key_at(ba, pa).cmp(&key_at(bb, pb)));
             }
-        },
-    );
+        })
+    });
     Ok((shape, out))
 }
 

@@ -2,7 +2,7 @@
 
 use gse::{Dyadic, GseFormat, Rounding};
 
-use crate::layout::broadcast_shape;
+use crate::layout::{broadcast_shape, with_index_pair};
 use crate::produce::produce;
 use crate::tensor::GseTensor;
 
@@ -22,13 +22,12 @@ where
     let layout = x.layout();
     let blocks = x.blocks();
     let f = &f;
-    let mut idx = Vec::new();
     produce(x.shape(), format, rounding, move |start, out| {
-        idx.resize(out.len(), 0);
-        layout.fill_indices(start, &mut idx);
-        for (o, &p) in out.iter_mut().zip(&idx) {
-            *o = f(blocks.get(p));
-        }
+        layout.with_indices(start, out.len(), |idx| {
+            for (o, &p) in out.iter_mut().zip(idx) {
+                *o = f(blocks.get(p));
+            }
+        })
     })
 }
 
@@ -50,15 +49,12 @@ where
     let (la, lb) = (a.layout().expand(&shape), b.layout().expand(&shape));
     let (ba, bb) = (a.blocks(), b.blocks());
     let (la, lb, f) = (&la, &lb, &f);
-    let (mut ia, mut ib) = (Vec::new(), Vec::new());
     Ok(produce(&shape, format, rounding, move |start, out| {
-        ia.resize(out.len(), 0);
-        ib.resize(out.len(), 0);
-        la.fill_indices(start, &mut ia);
-        lb.fill_indices(start, &mut ib);
-        for ((o, &pa), &pb) in out.iter_mut().zip(&ia).zip(&ib) {
-            *o = f(ba.get(pa), bb.get(pb));
-        }
+        with_index_pair(la, lb, start, out.len(), |ia, ib| {
+            for ((o, &pa), &pb) in out.iter_mut().zip(ia).zip(ib) {
+                *o = f(ba.get(pa), bb.get(pb));
+            }
+        })
     }))
 }
 

@@ -170,6 +170,16 @@ impl Layout {
         None
     }
 
+    /// Calls `f` with the storage indices of logical elements `start..start + len`, written
+    /// into a buffer the calling thread keeps: kernels call this once per run of a few
+    /// thousand elements, and a fresh (zeroed) buffer per run costs as much as the indices.
+    pub fn with_indices<R>(&self, start: usize, len: usize, f: impl FnOnce(&[usize]) -> R) -> R {
+        with_index_buffers(len, |[a, _]| {
+            self.fill_indices(start, a);
+            f(a)
+        })
+    }
+
     /// Storage index of each logical element `start..start + out.len()` in row-major order.
     pub fn fill_indices(&self, start: usize, out: &mut [usize]) {
         if out.is_empty() {
@@ -291,4 +301,41 @@ mod tests {
         assert_eq!(broadcast_shape(&[2, 1, 3], &[1, 4, 3]), Some(vec![2, 4, 3]));
         assert_eq!(broadcast_shape(&[2, 3], &[3, 3]), None);
     }
+}
+
+/// [`Layout::with_indices`] for two layouts of the same shape (the operands of a broadcast
+/// binary op), in step.
+pub fn with_index_pair<R>(
+    a: &Layout,
+    b: &Layout,
+    start: usize,
+    len: usize,
+    f: impl FnOnce(&[usize], &[usize]) -> R,
+) -> R {
+    with_index_buffers(len, |[ia, ib]| {
+        a.fill_indices(start, ia);
+        b.fill_indices(start, ib);
+        f(ia, ib)
+    })
+}
+
+thread_local! {
+    static INDEX_BUFFERS: std::cell::RefCell<[Vec<usize>; 2]> =
+        const { std::cell::RefCell::new([Vec::new(), Vec::new()]) };
+}
+
+/// Two index buffers of `len` entries (contents unspecified) from the calling thread's pair,
+/// or fresh ones when the pair is already in use further up the stack.
+fn with_index_buffers<R>(len: usize, f: impl FnOnce([&mut [usize]; 2]) -> R) -> R {
+    INDEX_BUFFERS.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut pair) => {
+            let [a, b] = &mut *pair;
+            if a.len() < len {
+                a.resize(len, 0);
+                b.resize(len, 0);
+            }
+            f([&mut a[..len], &mut b[..len]])
+        }
+        Err(_) => f([&mut vec![0; len], &mut vec![0; len]]),
+    })
 }

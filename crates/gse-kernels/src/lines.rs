@@ -10,7 +10,7 @@ use gse::{Dyadic, GseBlocks, GseFormat, Mantissas, Rounding, SCALE_BIAS, Special
 use rayon::prelude::*;
 
 use crate::layout::Layout;
-use crate::produce::{Scratch, produce, quantize_run};
+use crate::produce::{produce, quantize_run, with_scratch};
 use crate::tensor::GseTensor;
 
 /// Elements per parallel run of output, as in [`produce`].
@@ -226,14 +226,15 @@ where
     let saturated: u64 = blocks
         .runs_mut(run_elements / gs)
         .into_par_iter()
-        .map_with((fill, Scratch::default()), |(fill, scratch), mut run| {
-            let first = run.first_element();
-            scratch.values.clear();
-            scratch.values.resize(run.len(), Dyadic::ZERO);
-            for (r, row) in scratch.values.chunks_mut(n).enumerate() {
-                fill(first / n + r, row);
-            }
-            quantize_run(&mut run, scratch, format, rounding)
+        .map_with(fill, |fill, mut run| {
+            with_scratch(|scratch| {
+                let first = run.first_element();
+                scratch.values.resize(run.len(), Dyadic::ZERO);
+                for (r, row) in scratch.values.chunks_mut(n).enumerate() {
+                    fill(first / n + r, row);
+                }
+                quantize_run(&mut run, scratch, format, rounding)
+            })
         })
         .sum();
     record_saturated(saturated);

@@ -1,6 +1,8 @@
 //! The one place where new tensors are written: values are produced run by run (in parallel),
 //! each group is quantized as soon as its values exist.
 
+use std::cell::RefCell;
+
 use gse::{Dyadic, GseBlocks, GseFormat, Rounding, SpecialCounts};
 use rayon::prelude::*;
 
@@ -22,11 +24,12 @@ where
     let saturated: u64 = blocks
         .runs_mut(groups_per_run)
         .into_par_iter()
-        .map_with((fill, Scratch::default()), |(fill, scratch), mut run| {
-            scratch.values.clear();
-            scratch.values.resize(run.len(), Dyadic::ZERO);
-            fill(run.first_element(), &mut scratch.values);
-            quantize_run(&mut run, scratch, format, rounding)
+        .map_with(fill, |fill, mut run| {
+            with_scratch(|scratch| {
+                scratch.values.resize(run.len(), Dyadic::ZERO);
+                fill(run.first_element(), &mut scratch.values);
+                quantize_run(&mut run, scratch, format, rounding)
+            })
         })
         .sum();
     if saturated > 0 {
@@ -38,8 +41,21 @@ where
     GseTensor::from_blocks(blocks, shape)
 }
 
-/// Buffers reused from run to run by one worker: fresh 64 KB allocations per run would each
-/// cost page faults.
+/// Calls `f` with the calling thread's [`Scratch`] (a fresh one if it is already in use
+/// further up the stack). rayon clones per-job state at every split, so state carried by
+/// `map_with` would start empty, be allocated and zeroed, for nearly every run.
+pub(crate) fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
+    thread_local! {
+        static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+    }
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut scratch) => f(&mut scratch),
+        Err(_) => f(&mut Scratch::default()),
+    })
+}
+
+/// Buffers reused from run to run by one thread. The values buffer is resized, never cleared:
+/// producers write every value, so zeroing it per run would be wasted work.
 #[derive(Default, Clone)]
 pub(crate) struct Scratch {
     pub(crate) values: Vec<Dyadic>,

@@ -51,15 +51,15 @@ impl GseTensor {
         out.par_chunks_mut(CHUNK)
             .enumerate()
             .for_each(|(c, chunk)| {
-                let mut idx = vec![0usize; chunk.len()];
-                self.layout.fill_indices(c * CHUNK, &mut idx);
-                for (o, &p) in chunk.iter_mut().zip(&idx) {
-                    let bits = gse::f32_bits::small_to_f32_bits(
-                        self.blocks.mantissa(p),
-                        self.blocks.lsb_of(p),
-                    );
-                    *o = f32::from_bits(bits);
-                }
+                self.layout.with_indices(c * CHUNK, chunk.len(), |idx| {
+                    for (o, &p) in chunk.iter_mut().zip(idx) {
+                        let bits = gse::f32_bits::small_to_f32_bits(
+                            self.blocks.mantissa(p),
+                            self.blocks.lsb_of(p),
+                        );
+                        *o = f32::from_bits(bits);
+                    }
+                })
             });
         out
     }
@@ -157,13 +157,12 @@ impl GseTensor {
             return self.clone();
         }
         let (layout, blocks) = (&self.layout, &self.blocks);
-        let mut idx = Vec::new();
         produce(self.shape(), format, rounding, move |start, out| {
-            idx.resize(out.len(), 0);
-            layout.fill_indices(start, &mut idx);
-            for (o, &p) in out.iter_mut().zip(&idx) {
-                *o = blocks.get(p);
-            }
+            layout.with_indices(start, out.len(), |idx| {
+                for (o, &p) in out.iter_mut().zip(idx) {
+                    *o = blocks.get(p);
+                }
+            })
         })
     }
 }
