@@ -228,10 +228,15 @@ pub(crate) fn pack(lines: &Lines<'_>, plan: &Plan, spec: PackSpec, out: &mut Pan
     };
 }
 
-/// Sets the length, keeping the allocation (contents are overwritten by packing).
+/// Sets the length, keeping the allocation and without clearing: every caller overwrites all
+/// `len` elements (panels, exponent tables and the per-group scratch) before reading them, so
+/// zero-filling them again for every panel was pure cost.
 fn resize<T: Copy + Default>(v: &mut Vec<T>, len: usize) {
-    v.clear();
-    v.resize(len, T::default());
+    if len > v.len() {
+        v.resize(len, T::default());
+    } else {
+        v.truncate(len);
+    }
 }
 
 /// What every panel of one packing shares.
