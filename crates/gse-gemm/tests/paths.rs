@@ -45,3 +45,50 @@ fn every_path_is_reached() {
     let reference = run(5, 40, 6, Spread::Varied, GseFormat::STREAM16);
     assert!(reference.reference_products > 0, "{reference:?}");
 }
+
+/// One-scale-per-value operands (STREAM16, EXACT) at the edges of the packing's paths:
+/// lines that carry to `2^p`, scales at the ends of the range and mantissas that are not
+/// normalized (written directly, as a kernel may) fall back, and all agree with the oracle on
+/// both kernels.
+#[test]
+fn per_value_scale_operands_agree_at_the_edges() {
+    let (m, k, n) = (13, 96, 21);
+    let mut rng = SplitMix64::new(77);
+    for (case, format) in [GseFormat::STREAM16, GseFormat::EXACT]
+        .into_iter()
+        .enumerate()
+    {
+        let bits = format.magnitude_bits();
+        let top = (1i64 << bits) - 1;
+        let mut a = random_blocks(&mut rng, m, k, format, Spread::Narrow);
+        let mut b = random_blocks(&mut rng, k, n, format, Spread::Varied);
+        for i in 0..m * k {
+            let scale = 2 + (i % 3) as i32;
+            match (i + case) % 9 {
+                // Largest mantissas: their group's INT8 rounding carries.
+                0 | 1 => a.write_group(i, scale, &[(top - (i % 5) as i64) as i32]),
+                // Not normalized (small mantissa under a large scale).
+                2 if i % 27 == 2 => a.write_group(i, scale + 4, &[3 - (i % 7) as i32]),
+                // The bottom of the scale range.
+                3 if i % 5 == 0 => a.write_group(i, gse::SCALE_MIN, &[(top >> 1) as i32 + 1]),
+                _ => {}
+            }
+        }
+        for i in (0..k * n).step_by(11) {
+            b.write_group(i, gse::SCALE_MAX, &[-(top as i32)]);
+        }
+        let (av, bv) = (MatRef::row_major(&a, m, k), MatRef::row_major(&b, k, n));
+        for operand in [GseFormat::INT8, GseFormat::INT4] {
+            let cfg = GemmConfig {
+                operand_format: operand,
+                out_format: GseFormat::EXACT,
+                rounding: Rounding::NearestEven,
+            };
+            let want = oracle(&[av], &[bv], None, &cfg);
+            for kernel in [Kernel::Portable, Kernel::Avx2] {
+                let got = matmul_with(av, bv, &cfg, kernel).unwrap();
+                assert_same(&got, &want, &format!("{format} {operand} {kernel:?}"));
+            }
+        }
+    }
+}
