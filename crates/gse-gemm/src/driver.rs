@@ -441,8 +441,13 @@ impl Task<'_, '_> {
                                 })
                             }
                             (TileValue::Exact { acc, exp_a, exp_b }, None) => {
-                                self.writer
-                                    .put_run(row, cn, |j| (acc[i * NR + j], exp_a[i] + exp_b[j]))
+                                self.writer.put_run_i64(
+                                    self.kernel,
+                                    row,
+                                    &acc[i * NR..i * NR + cn],
+                                    exp_a[i],
+                                    exp_b,
+                                )
                             }
                             (TileValue::Dyadic(d), _) => self.writer.put_run(row, cn, |j| {
                                 let v = d[i * NR + j];

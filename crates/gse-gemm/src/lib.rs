@@ -26,11 +26,13 @@
 //! tiles, which add at most `G * 2^-61` times the largest partial sum (G = K-groups).
 //!
 //! Against f64 of the original values, add the operand quantization: with nearest-even each
-//! operand value moves by at most half its group quantum, `|da| <= 2^(sA - P - 1)` where
-//! `2^sA > max |a|` over the group, so
-//! `|err| <= sum_g 32 * (2^(sA_g - P - 1) * 2^sB_g + 2^sA_g * 2^(sB_g - P - 1) + 2^(sA_g + sB_g - 2P - 2))`
-//! `<= sum_g 32 * 2^(sA_g + sB_g) * (2^-P + 2^(-2P-2))`, i.e. about `2^-P` times
-//! `sum_k 4 * max|a| * max|b|` over each group (`P = 7` for INT8). The tests check this bound.
+//! operand value moves by at most half its group quantum. The quantum is `2^(sA - P)` where
+//! `2^sA > max |a|` over the group, or twice that when rounding carried the group's largest
+//! member to `2^sA` and raised the scale by one, so `|da| <= 2^(sA - P)` in every case and
+//! `|err| <= sum_g gs * (2^(sA_g - P) * 2^sB_g + 2^sA_g * 2^(sB_g - P) + 2^(sA_g + sB_g - 2P))`
+//! `= sum_g gs * 2^(sA_g + sB_g) * (2^(1-P) + 2^(-2P))`, i.e. about `2^(1-P)` times
+//! `sum_k 4 * max|a| * max|b|` over each group (`P = 7` for INT8), plus the output rounding.
+//! `tests/error_bound.rs` checks this bound for INT8, INT6, INT5 and INT4 operands.
 //!
 //! # Engine
 //! Packing re-quantizes into i16 panels pre-aligned per K-block (`pack.rs`); an `MR x NR`

@@ -228,10 +228,15 @@ pub(crate) fn pack(lines: &Lines<'_>, plan: &Plan, spec: PackSpec, out: &mut Pan
     };
 }
 
-/// Sets the length, keeping the allocation (contents are overwritten by packing).
+/// Sets the length, keeping the allocation and without clearing: every caller overwrites all
+/// `len` elements (panels, exponent tables and the per-group scratch) before reading them, so
+/// zero-filling them again for every panel was pure cost.
 fn resize<T: Copy + Default>(v: &mut Vec<T>, len: usize) {
-    v.clear();
-    v.resize(len, T::default());
+    if len > v.len() {
+        v.resize(len, T::default());
+    } else {
+        v.truncate(len);
+    }
 }
 
 /// What every panel of one packing shares.
@@ -614,11 +619,15 @@ fn write_block<const W: usize, const WP: usize, const VSHIFT: bool>(
         let dst = &mut data[g * gs / 2 * W..(g + 1) * gs / 2 * W];
         for (pairs, rows) in dst.chunks_exact_mut(W).zip(q.chunks_exact(2 * WP)) {
             let (even, odd) = rows.split_at(WP);
-            for w in 0..W {
+            // All `WP` lanes (a whole vector; lanes past `W` are zero padding), then the `W`
+            // real ones: a loop over exactly `W = 6` lanes vectorizes into element inserts.
+            let mut lane = [0u32; WP];
+            for w in 0..WP {
                 let lo16 = shl::<VSHIFT>(even[w] as u32, up[w]) & 0xffff;
                 let hi16 = shl::<VSHIFT>(odd[w] as u32, up[w]);
-                pairs[w] = lo16 | (hi16 << 16);
+                lane[w] = lo16 | (hi16 << 16);
             }
+            pairs.copy_from_slice(&lane[..W]);
         }
     }
     all

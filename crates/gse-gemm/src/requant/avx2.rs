@@ -78,6 +78,35 @@ pub(crate) fn round8(acc: __m256i, exp: __m256i, p: u32) -> Option<(__m256i, __m
     Some((_mm256_add_epi32(scale, _mm256_set1_epi32(SCALE_BIAS)), mant))
 }
 
+/// Loads 8 i64 and narrows them to i32 lanes, or `None` when one does not fit i32.
+///
+/// # Safety
+/// AVX2; `src` valid for 8 i64 reads.
+#[inline]
+#[target_feature(enable = "avx2")]
+pub(crate) unsafe fn narrow8(src: *const i64) -> Option<__m256i> {
+    // SAFETY: per the contract.
+    let (lo, hi) = unsafe {
+        (
+            _mm256_loadu_si256(src as *const __m256i),
+            _mm256_loadu_si256(src.add(4) as *const __m256i),
+        )
+    };
+    // The low halves of all 8 lanes, in order.
+    let pick = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+    let l = _mm256_permutevar8x32_epi32(lo, pick);
+    let h = _mm256_permutevar8x32_epi32(hi, pick);
+    let narrow = _mm256_permute2x128_si256::<0x20>(l, h);
+    // Each lane fits when sign-extending its low half gives it back.
+    let back_lo = _mm256_cvtepi32_epi64(_mm256_castsi256_si128(narrow));
+    let back_hi = _mm256_cvtepi32_epi64(_mm256_extracti128_si256::<1>(narrow));
+    let same = _mm256_and_si256(
+        _mm256_cmpeq_epi64(back_lo, lo),
+        _mm256_cmpeq_epi64(back_hi, hi),
+    );
+    (_mm256_movemask_epi8(same) == -1).then_some(narrow)
+}
+
 /// Stores 8 biased scales (each in `0..=255`) as bytes at `dst`.
 ///
 /// # Safety

@@ -219,6 +219,72 @@ impl Writer {
             }
     }
 
+    /// [`Self::put_run`] for i64 results `acc[j] * 2^(exp_row + exp_b[j])`: runs of 8 that
+    /// all fit i32 (the common case) are narrowed in registers and rounded like
+    /// [`Self::put_run_i32`]; others take the scalar path. Same values either way.
+    ///
+    /// # Safety
+    /// As [`Self::put_run`] for `idx0 .. idx0 + acc.len()`.
+    #[inline(always)]
+    pub unsafe fn put_run_i64(
+        &self,
+        kernel: Kernel,
+        idx0: usize,
+        acc: &[i64],
+        exp_row: i32,
+        exp_b: &[i32],
+    ) -> u64 {
+        let n = acc.len();
+        let exp_b = &exp_b[..n];
+        let mut done = 0;
+        let mut saturated = 0;
+        #[cfg(target_arch = "x86_64")]
+        if let (Kernel::Avx2, Writer::Direct { mant, scales, p }) = (kernel, self) {
+            use core::arch::x86_64::*;
+            while done + 8 <= n {
+                // SAFETY: AVX2 is detected (resolved kernel); the 8 lanes are inside `acc`,
+                // `exp_b` and, per the contract, the output.
+                let ok = unsafe {
+                    let a = avx2::narrow8(acc.as_ptr().add(done));
+                    let e = _mm256_add_epi32(
+                        _mm256_loadu_si256(exp_b.as_ptr().add(done) as *const __m256i),
+                        _mm256_set1_epi32(exp_row),
+                    );
+                    match a.and_then(|a| avx2::round8(a, e, *p)) {
+                        Some((scale, m)) => {
+                            let idx = idx0 + done;
+                            avx2::store_u8(scales.add(idx), scale);
+                            match mant {
+                                DirectMant::I8(v) => avx2::store_i8(v.add(idx), m),
+                                DirectMant::I16(v) => avx2::store_i16(v.add(idx), m),
+                                DirectMant::I32(v) => avx2::store_i32(v.add(idx), m),
+                            }
+                            true
+                        }
+                        None => false,
+                    }
+                };
+                if !ok {
+                    // SAFETY: as above.
+                    saturated += unsafe {
+                        self.put_run(idx0 + done, 8, |j| {
+                            (acc[done + j], exp_row + exp_b[done + j])
+                        })
+                    };
+                }
+                done += 8;
+            }
+        }
+        let _ = kernel;
+        // SAFETY: per the contract.
+        saturated
+            + unsafe {
+                self.put_run(idx0 + done, n - done, |j| {
+                    (acc[done + j], exp_row + exp_b[done + j])
+                })
+            }
+    }
+
     /// Stores elements `idx0 .. idx0 + n`, element `idx0 + j` being `value(j) = (acc, exp)`
     /// for `acc * 2^exp`; returns how many saturated. One dispatch for the whole run.
     ///
