@@ -319,6 +319,16 @@ fn random_distributions() {
             u.iter().all(|&x| (-3.0..5.0).contains(&x)),
             "{level}: Uniform out of [-3, 5)"
         );
+        // Bounds the stream format cannot hold exactly: draws still in [low, high).
+        let u2 = floats(Tensor::<Gsq, 1>::random(
+            [N],
+            Distribution::Uniform(0.1, 0.3),
+            &dev,
+        ));
+        assert!(
+            u2.iter().all(|&x| (0.1..0.3).contains(&(x as f64))),
+            "{level}: Uniform(0.1, 0.3) out of [0.1, 0.3)"
+        );
         let (m, v) = moments(&u);
         assert!(
             (m - 1.0).abs() < 5.0 * (64.0f64 / 12.0).sqrt() / sn,

@@ -62,7 +62,8 @@ fn standard_normal(b1: u64, b2: u64) -> Dyadic {
 /// draws just under `1` up to `1`, outside burn's `[low, high)`). With a scale per value the
 /// grid is `x`'s own (its top `bits - 1` magnitude bits); with shared scales it is the grid of
 /// the coarsest scale a group of draws can have, that of `bound`, the largest magnitude.
-fn floor_to_format(x: Dyadic, format: GseFormat, bound: Dyadic) -> Dyadic {
+/// Returns the floored value and the grid's spacing exponent.
+fn floor_to_format(x: Dyadic, format: GseFormat, bound: Dyadic) -> (Dyadic, i32) {
     let keep = format.mantissa_bits() - 1;
     let lsb = if format.group_size() == 1 {
         x.top() - keep as i32
@@ -70,7 +71,7 @@ fn floor_to_format(x: Dyadic, format: GseFormat, bound: Dyadic) -> Dyadic {
         bound.top() - keep as i32
     };
     if x.is_zero() || x.exp >= lsb {
-        return x;
+        return (x, lsb);
     }
     let shift = (lsb - x.exp) as u32;
     let mant = if shift >= 64 {
@@ -78,7 +79,18 @@ fn floor_to_format(x: Dyadic, format: GseFormat, bound: Dyadic) -> Dyadic {
     } else {
         x.mant >> shift
     };
-    Dyadic::new(mant, lsb)
+    (Dyadic::new(mant, lsb), lsb)
+}
+
+/// A draw `x` in `[low, high)` on the format's grid, still in `[low, high)`: floored, or one
+/// grid step up when `low` itself is not on the grid and the floor went below it.
+fn in_range(x: Dyadic, format: GseFormat, low: Dyadic, bound: Dyadic) -> Dyadic {
+    let (y, lsb) = floor_to_format(x, format, bound);
+    if y.cmp_value(low).is_lt() {
+        y.add(Dyadic::new(1, lsb))
+    } else {
+        y
+    }
 }
 
 pub(crate) fn random(
@@ -93,7 +105,7 @@ pub(crate) fn random(
     let dims: Vec<usize> = shape.iter().copied().collect();
     let sample: Box<dyn Fn(usize) -> Dyadic + Sync> = match distribution {
         Distribution::Default => Box::new(move |i| {
-            floor_to_format(unit(random_bits(key, i as u64)), p.stream, Dyadic::ONE)
+            floor_to_format(unit(random_bits(key, i as u64)), p.stream, Dyadic::ONE).0
         }),
         Distribution::Uniform(low, high) => {
             let (low, high) = (f(low), f(high));
@@ -101,7 +113,7 @@ pub(crate) fn random(
             let bound = super::math::max(low.abs(), high.abs());
             Box::new(move |i| {
                 let x = low.add(span.mul(unit(random_bits(key, i as u64))));
-                floor_to_format(x, p.stream, bound)
+                in_range(x, p.stream, low, bound)
             })
         }
         Distribution::Bernoulli(prob) => {
