@@ -597,6 +597,22 @@ pub fn held(inputs: &[Input], dev: &GsqDevice) -> Vec<Input> {
         .collect()
 }
 
+/// Makes F64 the default float dtype of burn-ndarray's device for this process (idempotent;
+/// call it before any ndarray tensor exists). burn keys default dtypes by device type, which
+/// `NdArray<f32>` and `NdArray<f64>` share; with this, tensors burn creates internally (one-hot
+/// targets, autodiff's gradient seeds...) are f64 too, so whole graphs run in f64.
+pub fn ndarray_defaults_to_f64() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        burn::tensor::set_default_dtypes::<Ref64>(
+            &Default::default(),
+            burn::tensor::FloatDType::F64,
+            burn::tensor::IntDType::I64,
+        )
+        .expect("set burn-ndarray's default float dtype to F64 before any ndarray tensor exists");
+    });
+}
+
 pub type GsqBody = fn(&GsqDevice, &[Input]) -> Vec<Out>;
 pub type RefBody = fn(&burn::tensor::ops::Device<Ref>, &[Input]) -> Vec<Out>;
 pub type Ref64Body = fn(&burn::tensor::ops::Device<Ref64>, &[Input]) -> Vec<Out>;

@@ -1,14 +1,14 @@
 //! The `Gsq` backend type.
 
 use burn_backend::{Backend, BackendTypes, DType, DTypeUsage, DTypeUsageSet};
-use burn_flex::{Flex, FlexDevice, FlexTensor};
+use burn_flex::{Flex, FlexDevice};
 
 use crate::device::GsqDevice;
 use crate::ops::qtensor::GsqQTensor;
-use crate::tensor::GsqTensor;
+use crate::tensor::{GsqBoolTensor, GsqIntTensor, GsqTensor};
 
 /// A burn backend whose float tensors are GSE integers and whose every float op is computed
-/// with integer arithmetic. Int and bool tensors are burn-flex's.
+/// with integer arithmetic. Int and bool tensors are burn-flex's, tagged with their device.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Gsq;
 
@@ -18,10 +18,10 @@ impl BackendTypes for Gsq {
     type FloatTensorPrimitive = GsqTensor;
     type FloatElem = f32;
 
-    type IntTensorPrimitive = FlexTensor;
+    type IntTensorPrimitive = GsqIntTensor;
     type IntElem = i32;
 
-    type BoolTensorPrimitive = FlexTensor;
+    type BoolTensorPrimitive = GsqBoolTensor;
     type BoolElem = bool;
 
     type QuantizedTensorPrimitive = GsqQTensor;

@@ -19,7 +19,7 @@ pub use backend::Gsq;
 pub use device::GsqDevice;
 pub use gse::{GseFormat, Rounding, SpecialPolicy};
 pub use policy::PrecisionPolicy;
-pub use tensor::GsqTensor;
+pub use tensor::{GsqBoolTensor, GsqIntTensor, GsqTensor};
 
 /// How often NaN, infinities and out-of-range values were mapped since the process started.
 pub fn special_value_counts() -> gse::SpecialCounts {

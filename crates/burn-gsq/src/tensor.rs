@@ -2,6 +2,7 @@
 //! dtype burn believes it has.
 
 use burn_backend::{DType, TensorMetadata};
+use burn_flex::FlexTensor;
 use burn_std::{FloatDType, Shape};
 use gse::{Dyadic, GseFormat, Rounding};
 use gse_kernels::GseTensor;
@@ -84,3 +85,55 @@ impl TensorMetadata for GsqTensor {
         self.tensor.rank()
     }
 }
+
+/// An int tensor of the `Gsq` backend: burn-flex's tensor and the [`GsqDevice`] it lives on,
+/// so that `Tensor::from_data(ints, &device).float()` lands on `device` (and computes at its
+/// policy) like every other tensor created there.
+#[derive(Clone, Debug)]
+pub struct GsqIntTensor {
+    pub(crate) flex: FlexTensor,
+    pub(crate) device: GsqDevice,
+}
+
+/// A bool tensor of the `Gsq` backend: burn-flex's tensor and its [`GsqDevice`].
+#[derive(Clone, Debug)]
+pub struct GsqBoolTensor {
+    pub(crate) flex: FlexTensor,
+    pub(crate) device: GsqDevice,
+}
+
+macro_rules! flex_wrapper {
+    ($t:ident) => {
+        impl $t {
+            pub(crate) fn new(flex: FlexTensor, device: GsqDevice) -> Self {
+                Self { flex, device }
+            }
+
+            /// burn-flex's tensor inside.
+            pub fn flex(&self) -> &FlexTensor {
+                &self.flex
+            }
+
+            pub fn device(&self) -> GsqDevice {
+                self.device
+            }
+        }
+
+        impl TensorMetadata for $t {
+            fn dtype(&self) -> DType {
+                self.flex.dtype()
+            }
+
+            fn shape(&self) -> Shape {
+                self.flex.shape()
+            }
+
+            fn rank(&self) -> usize {
+                self.flex.rank()
+            }
+        }
+    };
+}
+
+flex_wrapper!(GsqIntTensor);
+flex_wrapper!(GsqBoolTensor);

@@ -8,53 +8,80 @@ use burn_flex::{Flex, FlexDevice};
 use burn_std::{BoolDType, FloatDType, IntDType, Shape, Slice};
 use core::future::Future;
 
-use crate::{Gsq, GsqDevice};
+use crate::Gsq;
 
 impl BoolTensorOps<Gsq> for Gsq {
     fn bool_into_float(tensor: BoolTensor<Gsq>, dtype: FloatDType) -> FloatTensor<Gsq> {
-        crate::ops::creation::from_exact_values(tensor, dtype)
+        crate::ops::creation::from_exact_values(tensor.flex, tensor.device, dtype)
     }
 
-    fn bool_empty(shape: Shape, _device: &Device<Gsq>, dtype: BoolDType) -> BoolTensor<Gsq> {
-        <Flex as BoolTensorOps<Flex>>::bool_empty(shape, &FlexDevice, dtype)
+    fn bool_empty(shape: Shape, device: &Device<Gsq>, dtype: BoolDType) -> BoolTensor<Gsq> {
+        crate::GsqBoolTensor::new(
+            <Flex as BoolTensorOps<Flex>>::bool_empty(shape, &FlexDevice, dtype),
+            *device,
+        )
     }
 
-    fn bool_zeros(shape: Shape, _device: &Device<Gsq>, dtype: BoolDType) -> BoolTensor<Gsq> {
-        <Flex as BoolTensorOps<Flex>>::bool_zeros(shape, &FlexDevice, dtype)
+    fn bool_zeros(shape: Shape, device: &Device<Gsq>, dtype: BoolDType) -> BoolTensor<Gsq> {
+        crate::GsqBoolTensor::new(
+            <Flex as BoolTensorOps<Flex>>::bool_zeros(shape, &FlexDevice, dtype),
+            *device,
+        )
     }
 
-    fn bool_ones(shape: Shape, _device: &Device<Gsq>, dtype: BoolDType) -> BoolTensor<Gsq> {
-        <Flex as BoolTensorOps<Flex>>::bool_ones(shape, &FlexDevice, dtype)
+    fn bool_ones(shape: Shape, device: &Device<Gsq>, dtype: BoolDType) -> BoolTensor<Gsq> {
+        crate::GsqBoolTensor::new(
+            <Flex as BoolTensorOps<Flex>>::bool_ones(shape, &FlexDevice, dtype),
+            *device,
+        )
     }
 
     fn bool_into_data(
         tensor: BoolTensor<Gsq>,
     ) -> impl Future<Output = Result<TensorData, ExecutionError>> + Send {
-        <Flex as BoolTensorOps<Flex>>::bool_into_data(tensor)
+        <Flex as BoolTensorOps<Flex>>::bool_into_data(tensor.flex)
     }
 
-    fn bool_from_data(data: TensorData, _device: &Device<Gsq>) -> BoolTensor<Gsq> {
-        <Flex as BoolTensorOps<Flex>>::bool_from_data(data, &FlexDevice)
+    fn bool_from_data(data: TensorData, device: &Device<Gsq>) -> BoolTensor<Gsq> {
+        crate::GsqBoolTensor::new(
+            <Flex as BoolTensorOps<Flex>>::bool_from_data(data, &FlexDevice),
+            *device,
+        )
     }
 
     fn bool_into_int(tensor: BoolTensor<Gsq>, out_dtype: IntDType) -> IntTensor<Gsq> {
-        <Flex as BoolTensorOps<Flex>>::bool_into_int(tensor, out_dtype)
+        let device = tensor.device;
+        crate::GsqIntTensor::new(
+            <Flex as BoolTensorOps<Flex>>::bool_into_int(tensor.flex, out_dtype),
+            device,
+        )
     }
 
-    fn bool_device(_tensor: &BoolTensor<Gsq>) -> Device<Gsq> {
-        GsqDevice::default()
+    fn bool_device(tensor: &BoolTensor<Gsq>) -> Device<Gsq> {
+        tensor.device
     }
 
-    fn bool_to_device(tensor: BoolTensor<Gsq>, _device: &Device<Gsq>) -> BoolTensor<Gsq> {
-        <Flex as BoolTensorOps<Flex>>::bool_to_device(tensor, &FlexDevice)
+    fn bool_to_device(tensor: BoolTensor<Gsq>, device: &Device<Gsq>) -> BoolTensor<Gsq> {
+        crate::GsqBoolTensor::new(
+            <Flex as BoolTensorOps<Flex>>::bool_to_device(tensor.flex, &FlexDevice),
+            *device,
+        )
     }
 
     fn bool_reshape(tensor: BoolTensor<Gsq>, shape: Shape) -> BoolTensor<Gsq> {
-        <Flex as BoolTensorOps<Flex>>::bool_reshape(tensor, shape)
+        let device = tensor.device;
+        crate::GsqBoolTensor::new(
+            <Flex as BoolTensorOps<Flex>>::bool_reshape(tensor.flex, shape),
+            device,
+        )
     }
 
     fn bool_slice(tensor: BoolTensor<Gsq>, slices: &[Slice]) -> BoolTensor<Gsq> {
-        <Flex as BoolTensorOps<Flex>>::bool_slice(tensor, slices)
+        let device = tensor.device;
+        crate::GsqBoolTensor::new(
+            <Flex as BoolTensorOps<Flex>>::bool_slice(tensor.flex, slices),
+            device,
+        )
     }
 
     fn bool_slice_assign(
@@ -62,7 +89,11 @@ impl BoolTensorOps<Gsq> for Gsq {
         slices: &[Slice],
         value: BoolTensor<Gsq>,
     ) -> BoolTensor<Gsq> {
-        <Flex as BoolTensorOps<Flex>>::bool_slice_assign(tensor, slices, value)
+        let device = tensor.device;
+        crate::GsqBoolTensor::new(
+            <Flex as BoolTensorOps<Flex>>::bool_slice_assign(tensor.flex, slices, value.flex),
+            device,
+        )
     }
 
     fn bool_mask_where(
@@ -70,7 +101,11 @@ impl BoolTensorOps<Gsq> for Gsq {
         mask: BoolTensor<Gsq>,
         value: BoolTensor<Gsq>,
     ) -> BoolTensor<Gsq> {
-        <Flex as BoolTensorOps<Flex>>::bool_mask_where(tensor, mask, value)
+        let device = tensor.device;
+        crate::GsqBoolTensor::new(
+            <Flex as BoolTensorOps<Flex>>::bool_mask_where(tensor.flex, mask.flex, value.flex),
+            device,
+        )
     }
 
     fn bool_mask_fill(
@@ -78,7 +113,11 @@ impl BoolTensorOps<Gsq> for Gsq {
         mask: BoolTensor<Gsq>,
         value: Scalar,
     ) -> BoolTensor<Gsq> {
-        <Flex as BoolTensorOps<Flex>>::bool_mask_fill(tensor, mask, value)
+        let device = tensor.device;
+        crate::GsqBoolTensor::new(
+            <Flex as BoolTensorOps<Flex>>::bool_mask_fill(tensor.flex, mask.flex, value),
+            device,
+        )
     }
 
     fn bool_gather(
@@ -86,7 +125,11 @@ impl BoolTensorOps<Gsq> for Gsq {
         tensor: BoolTensor<Gsq>,
         indices: IntTensor<Gsq>,
     ) -> BoolTensor<Gsq> {
-        <Flex as BoolTensorOps<Flex>>::bool_gather(dim, tensor, indices)
+        let device = tensor.device;
+        crate::GsqBoolTensor::new(
+            <Flex as BoolTensorOps<Flex>>::bool_gather(dim, tensor.flex, indices.flex),
+            device,
+        )
     }
 
     fn bool_scatter_or(
@@ -95,7 +138,16 @@ impl BoolTensorOps<Gsq> for Gsq {
         indices: IntTensor<Gsq>,
         value: BoolTensor<Gsq>,
     ) -> BoolTensor<Gsq> {
-        <Flex as BoolTensorOps<Flex>>::bool_scatter_or(dim, tensor, indices, value)
+        let device = tensor.device;
+        crate::GsqBoolTensor::new(
+            <Flex as BoolTensorOps<Flex>>::bool_scatter_or(
+                dim,
+                tensor.flex,
+                indices.flex,
+                value.flex,
+            ),
+            device,
+        )
     }
 
     fn bool_select(
@@ -103,7 +155,11 @@ impl BoolTensorOps<Gsq> for Gsq {
         dim: usize,
         indices: IntTensor<Gsq>,
     ) -> BoolTensor<Gsq> {
-        <Flex as BoolTensorOps<Flex>>::bool_select(tensor, dim, indices)
+        let device = tensor.device;
+        crate::GsqBoolTensor::new(
+            <Flex as BoolTensorOps<Flex>>::bool_select(tensor.flex, dim, indices.flex),
+            device,
+        )
     }
 
     fn bool_select_or(
@@ -112,90 +168,171 @@ impl BoolTensorOps<Gsq> for Gsq {
         indices: IntTensor<Gsq>,
         value: BoolTensor<Gsq>,
     ) -> BoolTensor<Gsq> {
-        <Flex as BoolTensorOps<Flex>>::bool_select_or(tensor, dim, indices, value)
+        let device = tensor.device;
+        crate::GsqBoolTensor::new(
+            <Flex as BoolTensorOps<Flex>>::bool_select_or(
+                tensor.flex,
+                dim,
+                indices.flex,
+                value.flex,
+            ),
+            device,
+        )
     }
 
     fn bool_repeat_dim(tensor: BoolTensor<Gsq>, dim: usize, times: usize) -> BoolTensor<Gsq> {
-        <Flex as BoolTensorOps<Flex>>::bool_repeat_dim(tensor, dim, times)
+        let device = tensor.device;
+        crate::GsqBoolTensor::new(
+            <Flex as BoolTensorOps<Flex>>::bool_repeat_dim(tensor.flex, dim, times),
+            device,
+        )
     }
 
     fn bool_cat(tensors: Vec<BoolTensor<Gsq>>, dim: usize) -> BoolTensor<Gsq> {
-        <Flex as BoolTensorOps<Flex>>::bool_cat(tensors, dim)
+        let device = tensors.first().map(|t| t.device).unwrap_or_default();
+        crate::GsqBoolTensor::new(
+            <Flex as BoolTensorOps<Flex>>::bool_cat(
+                tensors.into_iter().map(|t| t.flex).collect(),
+                dim,
+            ),
+            device,
+        )
     }
 
     fn bool_equal(lhs: BoolTensor<Gsq>, rhs: BoolTensor<Gsq>) -> BoolTensor<Gsq> {
-        <Flex as BoolTensorOps<Flex>>::bool_equal(lhs, rhs)
+        let device = lhs.device;
+        crate::GsqBoolTensor::new(
+            <Flex as BoolTensorOps<Flex>>::bool_equal(lhs.flex, rhs.flex),
+            device,
+        )
     }
 
     fn bool_not_equal(lhs: BoolTensor<Gsq>, rhs: BoolTensor<Gsq>) -> BoolTensor<Gsq> {
-        <Flex as BoolTensorOps<Flex>>::bool_not_equal(lhs, rhs)
+        let device = lhs.device;
+        crate::GsqBoolTensor::new(
+            <Flex as BoolTensorOps<Flex>>::bool_not_equal(lhs.flex, rhs.flex),
+            device,
+        )
     }
 
     fn bool_equal_elem(lhs: BoolTensor<Gsq>, rhs: Scalar) -> BoolTensor<Gsq> {
-        <Flex as BoolTensorOps<Flex>>::bool_equal_elem(lhs, rhs)
+        let device = lhs.device;
+        crate::GsqBoolTensor::new(
+            <Flex as BoolTensorOps<Flex>>::bool_equal_elem(lhs.flex, rhs),
+            device,
+        )
     }
 
     fn bool_not_equal_elem(lhs: BoolTensor<Gsq>, rhs: Scalar) -> BoolTensor<Gsq> {
-        <Flex as BoolTensorOps<Flex>>::bool_not_equal_elem(lhs, rhs)
+        let device = lhs.device;
+        crate::GsqBoolTensor::new(
+            <Flex as BoolTensorOps<Flex>>::bool_not_equal_elem(lhs.flex, rhs),
+            device,
+        )
     }
 
     fn bool_not(tensor: BoolTensor<Gsq>) -> BoolTensor<Gsq> {
-        <Flex as BoolTensorOps<Flex>>::bool_not(tensor)
+        let device = tensor.device;
+        crate::GsqBoolTensor::new(<Flex as BoolTensorOps<Flex>>::bool_not(tensor.flex), device)
     }
 
     fn bool_and(lhs: BoolTensor<Gsq>, rhs: BoolTensor<Gsq>) -> BoolTensor<Gsq> {
-        <Flex as BoolTensorOps<Flex>>::bool_and(lhs, rhs)
+        let device = lhs.device;
+        crate::GsqBoolTensor::new(
+            <Flex as BoolTensorOps<Flex>>::bool_and(lhs.flex, rhs.flex),
+            device,
+        )
     }
 
     fn bool_or(lhs: BoolTensor<Gsq>, rhs: BoolTensor<Gsq>) -> BoolTensor<Gsq> {
-        <Flex as BoolTensorOps<Flex>>::bool_or(lhs, rhs)
+        let device = lhs.device;
+        crate::GsqBoolTensor::new(
+            <Flex as BoolTensorOps<Flex>>::bool_or(lhs.flex, rhs.flex),
+            device,
+        )
     }
 
     fn bool_xor(lhs: BoolTensor<Gsq>, rhs: BoolTensor<Gsq>) -> BoolTensor<Gsq> {
-        <Flex as BoolTensorOps<Flex>>::bool_xor(lhs, rhs)
+        let device = lhs.device;
+        crate::GsqBoolTensor::new(
+            <Flex as BoolTensorOps<Flex>>::bool_xor(lhs.flex, rhs.flex),
+            device,
+        )
     }
 
     fn bool_transpose(tensor: BoolTensor<Gsq>) -> BoolTensor<Gsq> {
-        <Flex as BoolTensorOps<Flex>>::bool_transpose(tensor)
+        let device = tensor.device;
+        crate::GsqBoolTensor::new(
+            <Flex as BoolTensorOps<Flex>>::bool_transpose(tensor.flex),
+            device,
+        )
     }
 
     fn bool_swap_dims(tensor: BoolTensor<Gsq>, dim1: usize, dim2: usize) -> BoolTensor<Gsq> {
-        <Flex as BoolTensorOps<Flex>>::bool_swap_dims(tensor, dim1, dim2)
+        let device = tensor.device;
+        crate::GsqBoolTensor::new(
+            <Flex as BoolTensorOps<Flex>>::bool_swap_dims(tensor.flex, dim1, dim2),
+            device,
+        )
     }
 
     fn bool_permute(tensor: BoolTensor<Gsq>, axes: &[usize]) -> BoolTensor<Gsq> {
-        <Flex as BoolTensorOps<Flex>>::bool_permute(tensor, axes)
+        let device = tensor.device;
+        crate::GsqBoolTensor::new(
+            <Flex as BoolTensorOps<Flex>>::bool_permute(tensor.flex, axes),
+            device,
+        )
     }
 
     fn bool_flip(tensor: BoolTensor<Gsq>, axes: &[usize]) -> BoolTensor<Gsq> {
-        <Flex as BoolTensorOps<Flex>>::bool_flip(tensor, axes)
+        let device = tensor.device;
+        crate::GsqBoolTensor::new(
+            <Flex as BoolTensorOps<Flex>>::bool_flip(tensor.flex, axes),
+            device,
+        )
     }
 
     fn bool_any(tensor: BoolTensor<Gsq>) -> BoolTensor<Gsq> {
-        <Flex as BoolTensorOps<Flex>>::bool_any(tensor)
+        let device = tensor.device;
+        crate::GsqBoolTensor::new(<Flex as BoolTensorOps<Flex>>::bool_any(tensor.flex), device)
     }
 
     fn bool_any_dim(tensor: BoolTensor<Gsq>, dim: usize) -> BoolTensor<Gsq> {
-        <Flex as BoolTensorOps<Flex>>::bool_any_dim(tensor, dim)
+        let device = tensor.device;
+        crate::GsqBoolTensor::new(
+            <Flex as BoolTensorOps<Flex>>::bool_any_dim(tensor.flex, dim),
+            device,
+        )
     }
 
     fn bool_all(tensor: BoolTensor<Gsq>) -> BoolTensor<Gsq> {
-        <Flex as BoolTensorOps<Flex>>::bool_all(tensor)
+        let device = tensor.device;
+        crate::GsqBoolTensor::new(<Flex as BoolTensorOps<Flex>>::bool_all(tensor.flex), device)
     }
 
     fn bool_all_dim(tensor: BoolTensor<Gsq>, dim: usize) -> BoolTensor<Gsq> {
-        <Flex as BoolTensorOps<Flex>>::bool_all_dim(tensor, dim)
+        let device = tensor.device;
+        crate::GsqBoolTensor::new(
+            <Flex as BoolTensorOps<Flex>>::bool_all_dim(tensor.flex, dim),
+            device,
+        )
     }
 
     fn bool_argwhere(
         tensor: BoolTensor<Gsq>,
         out_dtype: IntDType,
     ) -> impl Future<Output = IntTensor<Gsq>> + 'static + Send {
-        <Flex as BoolTensorOps<Flex>>::bool_argwhere(tensor, out_dtype)
+        let device = tensor.device;
+        let indices = <Flex as BoolTensorOps<Flex>>::bool_argwhere(tensor.flex, out_dtype);
+        async move { crate::GsqIntTensor::new(indices.await, device) }
     }
 
     fn bool_expand(tensor: BoolTensor<Gsq>, shape: Shape) -> BoolTensor<Gsq> {
-        <Flex as BoolTensorOps<Flex>>::bool_expand(tensor, shape)
+        let device = tensor.device;
+        crate::GsqBoolTensor::new(
+            <Flex as BoolTensorOps<Flex>>::bool_expand(tensor.flex, shape),
+            device,
+        )
     }
 
     fn bool_unfold(
@@ -204,6 +341,10 @@ impl BoolTensorOps<Gsq> for Gsq {
         size: usize,
         step: usize,
     ) -> BoolTensor<Gsq> {
-        <Flex as BoolTensorOps<Flex>>::bool_unfold(tensor, dim, size, step)
+        let device = tensor.device;
+        crate::GsqBoolTensor::new(
+            <Flex as BoolTensorOps<Flex>>::bool_unfold(tensor.flex, dim, size, step),
+            device,
+        )
     }
 }

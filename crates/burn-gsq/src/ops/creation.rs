@@ -7,7 +7,7 @@ use gse::{Dyadic, GseFormat, Rounding};
 use gse_kernels::generate;
 
 use crate::convert::{data_to_dyadics, dyadics_to_data, int_tensor, scalar_to_dyadic};
-use crate::{GsqDevice, GsqTensor};
+use crate::{GsqDevice, GsqIntTensor, GsqTensor};
 
 fn dims(shape: &Shape) -> Vec<usize> {
     shape.iter().copied().collect()
@@ -65,12 +65,16 @@ pub(crate) fn full(
     }
 }
 
-/// An int or bool tensor as float. Their values are integers, so they are stored at the exact
-/// format (as an f32 would hold them) whatever the device's stream format.
-pub(crate) fn from_exact_values(tensor: FlexTensor, dtype: FloatDType) -> GsqTensor {
+/// An int or bool tensor as float, on its device. Their values are integers, so they are stored
+/// at the exact format (as an f32 would hold them) whatever the device's stream format; ops on
+/// the result round to the device's policy.
+pub(crate) fn from_exact_values(
+    tensor: FlexTensor,
+    device: GsqDevice,
+    dtype: FloatDType,
+) -> GsqTensor {
     let data = tensor.into_data();
     let values = data_to_dyadics(&data, gse::SpecialPolicy::Saturate);
-    let device = GsqDevice::default();
     GsqTensor {
         dtype,
         ..from_values_in(
@@ -84,14 +88,14 @@ pub(crate) fn from_exact_values(tensor: FlexTensor, dtype: FloatDType) -> GsqTen
 }
 
 /// Float to int: truncation toward zero, like a Rust `as` cast.
-pub(crate) fn into_int(tensor: GsqTensor, dtype: IntDType) -> FlexTensor {
+pub(crate) fn into_int(tensor: GsqTensor, dtype: IntDType) -> GsqIntTensor {
     let shape = Shape::from(tensor.dims().to_vec());
     let values = tensor
         .values()
         .into_iter()
         .map(|d| gse_math::trunc(d).round_at(0))
         .collect();
-    int_tensor(values, shape, dtype)
+    GsqIntTensor::new(int_tensor(values, shape, dtype), tensor.device)
 }
 
 /// Rounds every value to what `dtype` can hold and records `dtype` as the nominal type.

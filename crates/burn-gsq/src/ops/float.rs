@@ -174,7 +174,7 @@ impl FloatTensorOps<Gsq> for Gsq {
         tensor: FloatTensor<Gsq>,
         indices: IntTensor<Gsq>,
     ) -> FloatTensor<Gsq> {
-        index::gather(dim, tensor, indices)
+        index::gather(dim, tensor, indices.flex)
     }
 
     fn float_scatter_add(
@@ -183,7 +183,7 @@ impl FloatTensorOps<Gsq> for Gsq {
         indices: IntTensor<Gsq>,
         value: FloatTensor<Gsq>,
     ) -> FloatTensor<Gsq> {
-        index::scatter_add(dim, tensor, indices, value)
+        index::scatter_add(dim, tensor, indices.flex, value)
     }
 
     fn float_scatter_nd(
@@ -192,11 +192,11 @@ impl FloatTensorOps<Gsq> for Gsq {
         values: FloatTensor<Gsq>,
         reduction: IndexingUpdateOp,
     ) -> FloatTensor<Gsq> {
-        index::scatter_nd(data, indices, values, reduction)
+        index::scatter_nd(data, indices.flex, values, reduction)
     }
 
     fn float_gather_nd(data: FloatTensor<Gsq>, indices: IntTensor<Gsq>) -> FloatTensor<Gsq> {
-        index::gather_nd(data, indices)
+        index::gather_nd(data, indices.flex)
     }
 
     fn float_select(
@@ -204,7 +204,7 @@ impl FloatTensorOps<Gsq> for Gsq {
         dim: usize,
         indices: IntTensor<Gsq>,
     ) -> FloatTensor<Gsq> {
-        index::select(tensor, dim, indices)
+        index::select(tensor, dim, indices.flex)
     }
 
     fn float_select_add(
@@ -213,7 +213,7 @@ impl FloatTensorOps<Gsq> for Gsq {
         indices: IntTensor<Gsq>,
         value: FloatTensor<Gsq>,
     ) -> FloatTensor<Gsq> {
-        index::select_add(tensor, dim, indices, value)
+        index::select_add(tensor, dim, indices.flex, value)
     }
 
     fn float_slice(tensor: FloatTensor<Gsq>, slices: &[Slice]) -> FloatTensor<Gsq> {
@@ -233,7 +233,7 @@ impl FloatTensorOps<Gsq> for Gsq {
         mask: BoolTensor<Gsq>,
         value: FloatTensor<Gsq>,
     ) -> FloatTensor<Gsq> {
-        index::mask_where(tensor, mask, value)
+        index::mask_where(tensor, mask.flex, value)
     }
 
     fn float_mask_fill(
@@ -242,7 +242,7 @@ impl FloatTensorOps<Gsq> for Gsq {
         value: Scalar,
     ) -> FloatTensor<Gsq> {
         let v = scalar(&tensor, value);
-        index::mask_fill(tensor, mask, v)
+        index::mask_fill(tensor, mask.flex, v)
     }
 
     fn float_equal(
@@ -408,7 +408,7 @@ impl FloatTensorOps<Gsq> for Gsq {
     }
 
     fn float_powi(lhs: FloatTensor<Gsq>, rhs: IntTensor<Gsq>) -> FloatTensor<Gsq> {
-        let exponent = creation::from_exact_values(rhs, FloatDType::F32);
+        let exponent = creation::from_exact_values(rhs.flex, lhs.device, FloatDType::F32);
         binary_math(lhs, exponent, gse_math::powf)
     }
 
@@ -516,8 +516,9 @@ impl FloatTensorOps<Gsq> for Gsq {
         k: usize,
         out_dtype: IntDType,
     ) -> IntTensor<Gsq> {
+        let device = tensor.device;
         let (_, indices, shape) = reduce::topk(tensor, dim, k);
-        int_tensor(indices, shape, out_dtype)
+        crate::GsqIntTensor::new(int_tensor(indices, shape, out_dtype), device)
     }
 
     fn float_topk(tensor: FloatTensor<Gsq>, dim: usize, k: usize) -> FloatTensor<Gsq> {
@@ -610,12 +611,14 @@ impl FloatTensorOps<Gsq> for Gsq {
     /// GSE has no NaN: NaN input became 0 (see `gse::special`), so nothing is NaN.
     fn float_is_nan(tensor: FloatTensor<Gsq>, out_dtype: BoolDType) -> BoolTensor<Gsq> {
         let shape = Shape::from(tensor.dims().to_vec());
-        bool_tensor(vec![false; shape.num_elements()], shape, out_dtype)
+        let flags = bool_tensor(vec![false; shape.num_elements()], shape, out_dtype);
+        crate::GsqBoolTensor::new(flags, tensor.device)
     }
 
     /// GSE has no infinities: they saturate on entry, so nothing is infinite.
     fn float_is_inf(tensor: FloatTensor<Gsq>, out_dtype: BoolDType) -> BoolTensor<Gsq> {
         let shape = Shape::from(tensor.dims().to_vec());
-        bool_tensor(vec![false; shape.num_elements()], shape, out_dtype)
+        let flags = bool_tensor(vec![false; shape.num_elements()], shape, out_dtype);
+        crate::GsqBoolTensor::new(flags, tensor.device)
     }
 }

@@ -9,41 +9,58 @@ use burn_std::{BoolDType, FloatDType, IntDType, Shape, Slice};
 use core::future::Future;
 use core::ops::Range;
 
-use crate::{Gsq, GsqDevice};
+use crate::Gsq;
 
 impl IntTensorOps<Gsq> for Gsq {
     fn int_into_float(tensor: IntTensor<Gsq>, dtype: FloatDType) -> FloatTensor<Gsq> {
-        crate::ops::creation::from_exact_values(tensor, dtype)
+        crate::ops::creation::from_exact_values(tensor.flex, tensor.device, dtype)
     }
 
-    fn int_empty(shape: Shape, _device: &Device<Gsq>, dtype: IntDType) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_empty(shape, &FlexDevice, dtype)
+    fn int_empty(shape: Shape, device: &Device<Gsq>, dtype: IntDType) -> IntTensor<Gsq> {
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_empty(shape, &FlexDevice, dtype),
+            *device,
+        )
     }
 
     fn int_into_data(
         tensor: IntTensor<Gsq>,
     ) -> impl Future<Output = Result<TensorData, ExecutionError>> + Send {
-        <Flex as IntTensorOps<Flex>>::int_into_data(tensor)
+        <Flex as IntTensorOps<Flex>>::int_into_data(tensor.flex)
     }
 
-    fn int_from_data(data: TensorData, _device: &Device<Gsq>) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_from_data(data, &FlexDevice)
+    fn int_from_data(data: TensorData, device: &Device<Gsq>) -> IntTensor<Gsq> {
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_from_data(data, &FlexDevice),
+            *device,
+        )
     }
 
-    fn int_device(_tensor: &IntTensor<Gsq>) -> Device<Gsq> {
-        GsqDevice::default()
+    fn int_device(tensor: &IntTensor<Gsq>) -> Device<Gsq> {
+        tensor.device
     }
 
-    fn int_to_device(tensor: IntTensor<Gsq>, _device: &Device<Gsq>) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_to_device(tensor, &FlexDevice)
+    fn int_to_device(tensor: IntTensor<Gsq>, device: &Device<Gsq>) -> IntTensor<Gsq> {
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_to_device(tensor.flex, &FlexDevice),
+            *device,
+        )
     }
 
     fn int_reshape(tensor: IntTensor<Gsq>, shape: Shape) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_reshape(tensor, shape)
+        let device = tensor.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_reshape(tensor.flex, shape),
+            device,
+        )
     }
 
     fn int_slice(tensor: IntTensor<Gsq>, slices: &[Slice]) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_slice(tensor, slices)
+        let device = tensor.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_slice(tensor.flex, slices),
+            device,
+        )
     }
 
     fn int_slice_assign(
@@ -51,7 +68,11 @@ impl IntTensorOps<Gsq> for Gsq {
         slices: &[Slice],
         value: IntTensor<Gsq>,
     ) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_slice_assign(tensor, slices, value)
+        let device = tensor.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_slice_assign(tensor.flex, slices, value.flex),
+            device,
+        )
     }
 
     fn int_mask_where(
@@ -59,7 +80,11 @@ impl IntTensorOps<Gsq> for Gsq {
         mask: BoolTensor<Gsq>,
         value: IntTensor<Gsq>,
     ) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_mask_where(tensor, mask, value)
+        let device = tensor.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_mask_where(tensor.flex, mask.flex, value.flex),
+            device,
+        )
     }
 
     fn int_mask_fill(
@@ -67,11 +92,19 @@ impl IntTensorOps<Gsq> for Gsq {
         mask: BoolTensor<Gsq>,
         value: Scalar,
     ) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_mask_fill(tensor, mask, value)
+        let device = tensor.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_mask_fill(tensor.flex, mask.flex, value),
+            device,
+        )
     }
 
     fn int_gather(dim: usize, tensor: IntTensor<Gsq>, indices: IntTensor<Gsq>) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_gather(dim, tensor, indices)
+        let device = tensor.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_gather(dim, tensor.flex, indices.flex),
+            device,
+        )
     }
 
     fn int_scatter_add(
@@ -80,7 +113,16 @@ impl IntTensorOps<Gsq> for Gsq {
         indices: IntTensor<Gsq>,
         value: IntTensor<Gsq>,
     ) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_scatter_add(dim, tensor, indices, value)
+        let device = tensor.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_scatter_add(
+                dim,
+                tensor.flex,
+                indices.flex,
+                value.flex,
+            ),
+            device,
+        )
     }
 
     fn int_scatter_nd(
@@ -89,15 +131,32 @@ impl IntTensorOps<Gsq> for Gsq {
         values: IntTensor<Gsq>,
         reduction: burn_backend::tensor::IndexingUpdateOp,
     ) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_scatter_nd(data, indices, values, reduction)
+        let device = data.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_scatter_nd(
+                data.flex,
+                indices.flex,
+                values.flex,
+                reduction,
+            ),
+            device,
+        )
     }
 
     fn int_gather_nd(data: IntTensor<Gsq>, indices: IntTensor<Gsq>) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_gather_nd(data, indices)
+        let device = data.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_gather_nd(data.flex, indices.flex),
+            device,
+        )
     }
 
     fn int_select(tensor: IntTensor<Gsq>, dim: usize, indices: IntTensor<Gsq>) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_select(tensor, dim, indices)
+        let device = tensor.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_select(tensor.flex, dim, indices.flex),
+            device,
+        )
     }
 
     fn int_select_add(
@@ -106,15 +165,35 @@ impl IntTensorOps<Gsq> for Gsq {
         indices: IntTensor<Gsq>,
         value: IntTensor<Gsq>,
     ) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_select_add(tensor, dim, indices, value)
+        let device = tensor.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_select_add(
+                tensor.flex,
+                dim,
+                indices.flex,
+                value.flex,
+            ),
+            device,
+        )
     }
 
     fn int_repeat_dim(tensor: IntTensor<Gsq>, dim: usize, times: usize) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_repeat_dim(tensor, dim, times)
+        let device = tensor.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_repeat_dim(tensor.flex, dim, times),
+            device,
+        )
     }
 
     fn int_cat(tensors: Vec<IntTensor<Gsq>>, dim: usize) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_cat(tensors, dim)
+        let device = tensors.first().map(|t| t.device).unwrap_or_default();
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_cat(
+                tensors.into_iter().map(|t| t.flex).collect(),
+                dim,
+            ),
+            device,
+        )
     }
 
     fn int_equal(
@@ -122,7 +201,11 @@ impl IntTensorOps<Gsq> for Gsq {
         rhs: IntTensor<Gsq>,
         out_dtype: BoolDType,
     ) -> BoolTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_equal(lhs, rhs, out_dtype)
+        let device = lhs.device;
+        crate::GsqBoolTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_equal(lhs.flex, rhs.flex, out_dtype),
+            device,
+        )
     }
 
     fn int_not_equal(
@@ -130,11 +213,19 @@ impl IntTensorOps<Gsq> for Gsq {
         rhs: IntTensor<Gsq>,
         out_dtype: BoolDType,
     ) -> BoolTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_not_equal(lhs, rhs, out_dtype)
+        let device = lhs.device;
+        crate::GsqBoolTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_not_equal(lhs.flex, rhs.flex, out_dtype),
+            device,
+        )
     }
 
     fn int_equal_elem(lhs: IntTensor<Gsq>, rhs: Scalar, out_dtype: BoolDType) -> BoolTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_equal_elem(lhs, rhs, out_dtype)
+        let device = lhs.device;
+        crate::GsqBoolTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_equal_elem(lhs.flex, rhs, out_dtype),
+            device,
+        )
     }
 
     fn int_not_equal_elem(
@@ -142,7 +233,11 @@ impl IntTensorOps<Gsq> for Gsq {
         rhs: Scalar,
         out_dtype: BoolDType,
     ) -> BoolTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_not_equal_elem(lhs, rhs, out_dtype)
+        let device = lhs.device;
+        crate::GsqBoolTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_not_equal_elem(lhs.flex, rhs, out_dtype),
+            device,
+        )
     }
 
     fn int_greater(
@@ -150,11 +245,19 @@ impl IntTensorOps<Gsq> for Gsq {
         rhs: IntTensor<Gsq>,
         out_dtype: BoolDType,
     ) -> BoolTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_greater(lhs, rhs, out_dtype)
+        let device = lhs.device;
+        crate::GsqBoolTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_greater(lhs.flex, rhs.flex, out_dtype),
+            device,
+        )
     }
 
     fn int_greater_elem(lhs: IntTensor<Gsq>, rhs: Scalar, out_dtype: BoolDType) -> BoolTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_greater_elem(lhs, rhs, out_dtype)
+        let device = lhs.device;
+        crate::GsqBoolTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_greater_elem(lhs.flex, rhs, out_dtype),
+            device,
+        )
     }
 
     fn int_greater_equal(
@@ -162,7 +265,11 @@ impl IntTensorOps<Gsq> for Gsq {
         rhs: IntTensor<Gsq>,
         out_dtype: BoolDType,
     ) -> BoolTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_greater_equal(lhs, rhs, out_dtype)
+        let device = lhs.device;
+        crate::GsqBoolTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_greater_equal(lhs.flex, rhs.flex, out_dtype),
+            device,
+        )
     }
 
     fn int_greater_equal_elem(
@@ -170,7 +277,11 @@ impl IntTensorOps<Gsq> for Gsq {
         rhs: Scalar,
         out_dtype: BoolDType,
     ) -> BoolTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_greater_equal_elem(lhs, rhs, out_dtype)
+        let device = lhs.device;
+        crate::GsqBoolTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_greater_equal_elem(lhs.flex, rhs, out_dtype),
+            device,
+        )
     }
 
     fn int_lower(
@@ -178,11 +289,19 @@ impl IntTensorOps<Gsq> for Gsq {
         rhs: IntTensor<Gsq>,
         out_dtype: BoolDType,
     ) -> BoolTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_lower(lhs, rhs, out_dtype)
+        let device = lhs.device;
+        crate::GsqBoolTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_lower(lhs.flex, rhs.flex, out_dtype),
+            device,
+        )
     }
 
     fn int_lower_elem(lhs: IntTensor<Gsq>, rhs: Scalar, out_dtype: BoolDType) -> BoolTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_lower_elem(lhs, rhs, out_dtype)
+        let device = lhs.device;
+        crate::GsqBoolTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_lower_elem(lhs.flex, rhs, out_dtype),
+            device,
+        )
     }
 
     fn int_lower_equal(
@@ -190,7 +309,11 @@ impl IntTensorOps<Gsq> for Gsq {
         rhs: IntTensor<Gsq>,
         out_dtype: BoolDType,
     ) -> BoolTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_lower_equal(lhs, rhs, out_dtype)
+        let device = lhs.device;
+        crate::GsqBoolTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_lower_equal(lhs.flex, rhs.flex, out_dtype),
+            device,
+        )
     }
 
     fn int_lower_equal_elem(
@@ -198,260 +321,472 @@ impl IntTensorOps<Gsq> for Gsq {
         rhs: Scalar,
         out_dtype: BoolDType,
     ) -> BoolTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_lower_equal_elem(lhs, rhs, out_dtype)
+        let device = lhs.device;
+        crate::GsqBoolTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_lower_equal_elem(lhs.flex, rhs, out_dtype),
+            device,
+        )
     }
 
     fn int_add(lhs: IntTensor<Gsq>, rhs: IntTensor<Gsq>) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_add(lhs, rhs)
+        let device = lhs.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_add(lhs.flex, rhs.flex),
+            device,
+        )
     }
 
     fn int_add_scalar(lhs: IntTensor<Gsq>, rhs: Scalar) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_add_scalar(lhs, rhs)
+        let device = lhs.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_add_scalar(lhs.flex, rhs),
+            device,
+        )
     }
 
     fn int_powi(lhs: IntTensor<Gsq>, rhs: IntTensor<Gsq>) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_powi(lhs, rhs)
+        let device = lhs.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_powi(lhs.flex, rhs.flex),
+            device,
+        )
     }
 
     fn int_powi_scalar(lhs: IntTensor<Gsq>, rhs: Scalar) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_powi_scalar(lhs, rhs)
+        let device = lhs.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_powi_scalar(lhs.flex, rhs),
+            device,
+        )
     }
 
     fn int_powi_scalar_impl(lhs: IntTensor<Gsq>, rhs: Scalar) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_powi_scalar_impl(lhs, rhs)
+        let device = lhs.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_powi_scalar_impl(lhs.flex, rhs),
+            device,
+        )
     }
 
     fn int_clamp_min(tensor: IntTensor<Gsq>, min: Scalar) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_clamp_min(tensor, min)
+        let device = tensor.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_clamp_min(tensor.flex, min),
+            device,
+        )
     }
 
     fn int_clamp_max(tensor: IntTensor<Gsq>, max: Scalar) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_clamp_max(tensor, max)
+        let device = tensor.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_clamp_max(tensor.flex, max),
+            device,
+        )
     }
 
     fn int_clamp(tensor: IntTensor<Gsq>, min: Scalar, max: Scalar) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_clamp(tensor, min, max)
+        let device = tensor.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_clamp(tensor.flex, min, max),
+            device,
+        )
     }
 
     fn int_sub(lhs: IntTensor<Gsq>, rhs: IntTensor<Gsq>) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_sub(lhs, rhs)
+        let device = lhs.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_sub(lhs.flex, rhs.flex),
+            device,
+        )
     }
 
     fn int_sub_scalar(lhs: IntTensor<Gsq>, rhs: Scalar) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_sub_scalar(lhs, rhs)
+        let device = lhs.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_sub_scalar(lhs.flex, rhs),
+            device,
+        )
     }
 
     fn int_mul(lhs: IntTensor<Gsq>, rhs: IntTensor<Gsq>) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_mul(lhs, rhs)
+        let device = lhs.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_mul(lhs.flex, rhs.flex),
+            device,
+        )
     }
 
     fn int_mul_scalar(lhs: IntTensor<Gsq>, rhs: Scalar) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_mul_scalar(lhs, rhs)
+        let device = lhs.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_mul_scalar(lhs.flex, rhs),
+            device,
+        )
     }
 
     fn int_div(lhs: IntTensor<Gsq>, rhs: IntTensor<Gsq>) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_div(lhs, rhs)
+        let device = lhs.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_div(lhs.flex, rhs.flex),
+            device,
+        )
     }
 
     fn int_div_scalar(lhs: IntTensor<Gsq>, rhs: Scalar) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_div_scalar(lhs, rhs)
+        let device = lhs.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_div_scalar(lhs.flex, rhs),
+            device,
+        )
     }
 
     fn int_remainder(lhs: IntTensor<Gsq>, rhs: IntTensor<Gsq>) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_remainder(lhs, rhs)
+        let device = lhs.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_remainder(lhs.flex, rhs.flex),
+            device,
+        )
     }
 
     fn int_remainder_scalar(lhs: IntTensor<Gsq>, rhs: Scalar) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_remainder_scalar(lhs, rhs)
+        let device = lhs.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_remainder_scalar(lhs.flex, rhs),
+            device,
+        )
     }
 
     fn int_matmul(lhs: IntTensor<Gsq>, rhs: IntTensor<Gsq>) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_matmul(lhs, rhs)
+        let device = lhs.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_matmul(lhs.flex, rhs.flex),
+            device,
+        )
     }
 
     fn int_neg(tensor: IntTensor<Gsq>) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_neg(tensor)
+        let device = tensor.device;
+        crate::GsqIntTensor::new(<Flex as IntTensorOps<Flex>>::int_neg(tensor.flex), device)
     }
 
-    fn int_zeros(shape: Shape, _device: &Device<Gsq>, dtype: IntDType) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_zeros(shape, &FlexDevice, dtype)
+    fn int_zeros(shape: Shape, device: &Device<Gsq>, dtype: IntDType) -> IntTensor<Gsq> {
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_zeros(shape, &FlexDevice, dtype),
+            *device,
+        )
     }
 
-    fn int_ones(shape: Shape, _device: &Device<Gsq>, dtype: IntDType) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_ones(shape, &FlexDevice, dtype)
+    fn int_ones(shape: Shape, device: &Device<Gsq>, dtype: IntDType) -> IntTensor<Gsq> {
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_ones(shape, &FlexDevice, dtype),
+            *device,
+        )
     }
 
     fn int_full(
         shape: Shape,
         fill_value: Scalar,
-        _device: &Device<Gsq>,
+        device: &Device<Gsq>,
         dtype: IntDType,
     ) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_full(shape, fill_value, &FlexDevice, dtype)
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_full(shape, fill_value, &FlexDevice, dtype),
+            *device,
+        )
     }
 
     fn int_sum(tensor: IntTensor<Gsq>) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_sum(tensor)
+        let device = tensor.device;
+        crate::GsqIntTensor::new(<Flex as IntTensorOps<Flex>>::int_sum(tensor.flex), device)
     }
 
     fn int_sum_dim(tensor: IntTensor<Gsq>, dim: usize) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_sum_dim(tensor, dim)
+        let device = tensor.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_sum_dim(tensor.flex, dim),
+            device,
+        )
     }
 
     fn int_prod(tensor: IntTensor<Gsq>) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_prod(tensor)
+        let device = tensor.device;
+        crate::GsqIntTensor::new(<Flex as IntTensorOps<Flex>>::int_prod(tensor.flex), device)
     }
 
     fn int_prod_dim(tensor: IntTensor<Gsq>, dim: usize) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_prod_dim(tensor, dim)
+        let device = tensor.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_prod_dim(tensor.flex, dim),
+            device,
+        )
     }
 
     fn int_mean(tensor: IntTensor<Gsq>) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_mean(tensor)
+        let device = tensor.device;
+        crate::GsqIntTensor::new(<Flex as IntTensorOps<Flex>>::int_mean(tensor.flex), device)
     }
 
     fn int_mean_dim(tensor: IntTensor<Gsq>, dim: usize) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_mean_dim(tensor, dim)
+        let device = tensor.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_mean_dim(tensor.flex, dim),
+            device,
+        )
     }
 
     fn int_cumsum(tensor: IntTensor<Gsq>, dim: usize) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_cumsum(tensor, dim)
+        let device = tensor.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_cumsum(tensor.flex, dim),
+            device,
+        )
     }
 
     fn int_cumprod(tensor: IntTensor<Gsq>, dim: usize) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_cumprod(tensor, dim)
+        let device = tensor.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_cumprod(tensor.flex, dim),
+            device,
+        )
     }
 
     fn int_cummin(tensor: IntTensor<Gsq>, dim: usize) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_cummin(tensor, dim)
+        let device = tensor.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_cummin(tensor.flex, dim),
+            device,
+        )
     }
 
     fn int_cummax(tensor: IntTensor<Gsq>, dim: usize) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_cummax(tensor, dim)
+        let device = tensor.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_cummax(tensor.flex, dim),
+            device,
+        )
     }
 
     fn int_argmax(tensor: IntTensor<Gsq>, dim: usize) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_argmax(tensor, dim)
+        let device = tensor.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_argmax(tensor.flex, dim),
+            device,
+        )
     }
 
     fn int_argtopk(tensor: IntTensor<Gsq>, dim: usize, k: usize) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_argtopk(tensor, dim, k)
+        let device = tensor.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_argtopk(tensor.flex, dim, k),
+            device,
+        )
     }
 
     fn int_topk(tensor: IntTensor<Gsq>, dim: usize, k: usize) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_topk(tensor, dim, k)
+        let device = tensor.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_topk(tensor.flex, dim, k),
+            device,
+        )
     }
 
     fn int_argmin(tensor: IntTensor<Gsq>, dim: usize) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_argmin(tensor, dim)
+        let device = tensor.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_argmin(tensor.flex, dim),
+            device,
+        )
     }
 
     fn int_max(tensor: IntTensor<Gsq>) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_max(tensor)
+        let device = tensor.device;
+        crate::GsqIntTensor::new(<Flex as IntTensorOps<Flex>>::int_max(tensor.flex), device)
     }
 
     fn int_max_dim(tensor: IntTensor<Gsq>, dim: usize) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_max_dim(tensor, dim)
+        let device = tensor.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_max_dim(tensor.flex, dim),
+            device,
+        )
     }
 
     fn int_max_dim_with_indices(
         tensor: IntTensor<Gsq>,
         dim: usize,
     ) -> (IntTensor<Gsq>, IntTensor<Gsq>) {
-        <Flex as IntTensorOps<Flex>>::int_max_dim_with_indices(tensor, dim)
+        let device = tensor.device;
+        {
+            let (r0, r1) = <Flex as IntTensorOps<Flex>>::int_max_dim_with_indices(tensor.flex, dim);
+            (
+                crate::GsqIntTensor::new(r0, device),
+                crate::GsqIntTensor::new(r1, device),
+            )
+        }
     }
 
     fn int_max_abs(tensor: IntTensor<Gsq>) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_max_abs(tensor)
+        let device = tensor.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_max_abs(tensor.flex),
+            device,
+        )
     }
 
     fn int_max_abs_dim(tensor: IntTensor<Gsq>, dim: usize) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_max_abs_dim(tensor, dim)
+        let device = tensor.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_max_abs_dim(tensor.flex, dim),
+            device,
+        )
     }
 
     fn int_min(tensor: IntTensor<Gsq>) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_min(tensor)
+        let device = tensor.device;
+        crate::GsqIntTensor::new(<Flex as IntTensorOps<Flex>>::int_min(tensor.flex), device)
     }
 
     fn int_min_dim(tensor: IntTensor<Gsq>, dim: usize) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_min_dim(tensor, dim)
+        let device = tensor.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_min_dim(tensor.flex, dim),
+            device,
+        )
     }
 
     fn int_min_dim_with_indices(
         tensor: IntTensor<Gsq>,
         dim: usize,
     ) -> (IntTensor<Gsq>, IntTensor<Gsq>) {
-        <Flex as IntTensorOps<Flex>>::int_min_dim_with_indices(tensor, dim)
+        let device = tensor.device;
+        {
+            let (r0, r1) = <Flex as IntTensorOps<Flex>>::int_min_dim_with_indices(tensor.flex, dim);
+            (
+                crate::GsqIntTensor::new(r0, device),
+                crate::GsqIntTensor::new(r1, device),
+            )
+        }
     }
 
     fn int_abs(tensor: IntTensor<Gsq>) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_abs(tensor)
+        let device = tensor.device;
+        crate::GsqIntTensor::new(<Flex as IntTensorOps<Flex>>::int_abs(tensor.flex), device)
     }
 
     fn int_transpose(tensor: IntTensor<Gsq>) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_transpose(tensor)
+        let device = tensor.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_transpose(tensor.flex),
+            device,
+        )
     }
 
     fn int_swap_dims(tensor: IntTensor<Gsq>, dim1: usize, dim2: usize) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_swap_dims(tensor, dim1, dim2)
+        let device = tensor.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_swap_dims(tensor.flex, dim1, dim2),
+            device,
+        )
     }
 
     fn int_permute(tensor: IntTensor<Gsq>, axes: &[usize]) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_permute(tensor, axes)
+        let device = tensor.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_permute(tensor.flex, axes),
+            device,
+        )
     }
 
     fn int_flip(tensor: IntTensor<Gsq>, axes: &[usize]) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_flip(tensor, axes)
+        let device = tensor.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_flip(tensor.flex, axes),
+            device,
+        )
     }
 
     fn int_random(
         shape: Shape,
         distribution: Distribution,
-        _device: &Device<Gsq>,
+        device: &Device<Gsq>,
         dtype: IntDType,
     ) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_random(shape, distribution, &FlexDevice, dtype)
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_random(shape, distribution, &FlexDevice, dtype),
+            *device,
+        )
     }
 
     fn int_arange_step(
         range: Range<i64>,
         step: usize,
-        _device: &Device<Gsq>,
+        device: &Device<Gsq>,
         dtype: IntDType,
     ) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_arange_step(range, step, &FlexDevice, dtype)
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_arange_step(range, step, &FlexDevice, dtype),
+            *device,
+        )
     }
 
-    fn int_arange(range: Range<i64>, _device: &Device<Gsq>, dtype: IntDType) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_arange(range, &FlexDevice, dtype)
+    fn int_arange(range: Range<i64>, device: &Device<Gsq>, dtype: IntDType) -> IntTensor<Gsq> {
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_arange(range, &FlexDevice, dtype),
+            *device,
+        )
     }
 
     fn int_any(tensor: IntTensor<Gsq>, out_dtype: BoolDType) -> BoolTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_any(tensor, out_dtype)
+        let device = tensor.device;
+        crate::GsqBoolTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_any(tensor.flex, out_dtype),
+            device,
+        )
     }
 
     fn int_any_dim(tensor: IntTensor<Gsq>, dim: usize, out_dtype: BoolDType) -> BoolTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_any_dim(tensor, dim, out_dtype)
+        let device = tensor.device;
+        crate::GsqBoolTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_any_dim(tensor.flex, dim, out_dtype),
+            device,
+        )
     }
 
     fn int_all(tensor: IntTensor<Gsq>, out_dtype: BoolDType) -> BoolTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_all(tensor, out_dtype)
+        let device = tensor.device;
+        crate::GsqBoolTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_all(tensor.flex, out_dtype),
+            device,
+        )
     }
 
     fn int_all_dim(tensor: IntTensor<Gsq>, dim: usize, out_dtype: BoolDType) -> BoolTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_all_dim(tensor, dim, out_dtype)
+        let device = tensor.device;
+        crate::GsqBoolTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_all_dim(tensor.flex, dim, out_dtype),
+            device,
+        )
     }
 
     fn int_sign(tensor: IntTensor<Gsq>) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_sign(tensor)
+        let device = tensor.device;
+        crate::GsqIntTensor::new(<Flex as IntTensorOps<Flex>>::int_sign(tensor.flex), device)
     }
 
     fn int_expand(tensor: IntTensor<Gsq>, shape: Shape) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_expand(tensor, shape)
+        let device = tensor.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_expand(tensor.flex, shape),
+            device,
+        )
     }
 
     fn int_sort(tensor: IntTensor<Gsq>, dim: usize, descending: bool) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_sort(tensor, dim, descending)
+        let device = tensor.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_sort(tensor.flex, dim, descending),
+            device,
+        )
     }
 
     fn int_sort_with_indices(
@@ -459,62 +794,126 @@ impl IntTensorOps<Gsq> for Gsq {
         dim: usize,
         descending: bool,
     ) -> (IntTensor<Gsq>, IntTensor<Gsq>) {
-        <Flex as IntTensorOps<Flex>>::int_sort_with_indices(tensor, dim, descending)
+        let device = tensor.device;
+        {
+            let (r0, r1) =
+                <Flex as IntTensorOps<Flex>>::int_sort_with_indices(tensor.flex, dim, descending);
+            (
+                crate::GsqIntTensor::new(r0, device),
+                crate::GsqIntTensor::new(r1, device),
+            )
+        }
     }
 
     fn int_argsort(tensor: IntTensor<Gsq>, dim: usize, descending: bool) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_argsort(tensor, dim, descending)
+        let device = tensor.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_argsort(tensor.flex, dim, descending),
+            device,
+        )
     }
 
     fn bitwise_and(lhs: IntTensor<Gsq>, rhs: IntTensor<Gsq>) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::bitwise_and(lhs, rhs)
+        let device = lhs.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::bitwise_and(lhs.flex, rhs.flex),
+            device,
+        )
     }
 
     fn bitwise_and_scalar(lhs: IntTensor<Gsq>, rhs: Scalar) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::bitwise_and_scalar(lhs, rhs)
+        let device = lhs.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::bitwise_and_scalar(lhs.flex, rhs),
+            device,
+        )
     }
 
     fn bitwise_or(lhs: IntTensor<Gsq>, rhs: IntTensor<Gsq>) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::bitwise_or(lhs, rhs)
+        let device = lhs.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::bitwise_or(lhs.flex, rhs.flex),
+            device,
+        )
     }
 
     fn bitwise_or_scalar(lhs: IntTensor<Gsq>, rhs: Scalar) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::bitwise_or_scalar(lhs, rhs)
+        let device = lhs.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::bitwise_or_scalar(lhs.flex, rhs),
+            device,
+        )
     }
 
     fn bitwise_xor(lhs: IntTensor<Gsq>, rhs: IntTensor<Gsq>) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::bitwise_xor(lhs, rhs)
+        let device = lhs.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::bitwise_xor(lhs.flex, rhs.flex),
+            device,
+        )
     }
 
     fn bitwise_xor_scalar(lhs: IntTensor<Gsq>, rhs: Scalar) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::bitwise_xor_scalar(lhs, rhs)
+        let device = lhs.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::bitwise_xor_scalar(lhs.flex, rhs),
+            device,
+        )
     }
 
     fn bitwise_not(tensor: IntTensor<Gsq>) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::bitwise_not(tensor)
+        let device = tensor.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::bitwise_not(tensor.flex),
+            device,
+        )
     }
 
     fn bitwise_left_shift(lhs: IntTensor<Gsq>, rhs: IntTensor<Gsq>) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::bitwise_left_shift(lhs, rhs)
+        let device = lhs.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::bitwise_left_shift(lhs.flex, rhs.flex),
+            device,
+        )
     }
 
     fn bitwise_left_shift_scalar(lhs: IntTensor<Gsq>, rhs: Scalar) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::bitwise_left_shift_scalar(lhs, rhs)
+        let device = lhs.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::bitwise_left_shift_scalar(lhs.flex, rhs),
+            device,
+        )
     }
 
     fn bitwise_right_shift(lhs: IntTensor<Gsq>, rhs: IntTensor<Gsq>) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::bitwise_right_shift(lhs, rhs)
+        let device = lhs.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::bitwise_right_shift(lhs.flex, rhs.flex),
+            device,
+        )
     }
 
     fn bitwise_right_shift_scalar(lhs: IntTensor<Gsq>, rhs: Scalar) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::bitwise_right_shift_scalar(lhs, rhs)
+        let device = lhs.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::bitwise_right_shift_scalar(lhs.flex, rhs),
+            device,
+        )
     }
 
     fn int_cast(tensor: IntTensor<Gsq>, dtype: IntDType) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_cast(tensor, dtype)
+        let device = tensor.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_cast(tensor.flex, dtype),
+            device,
+        )
     }
 
     fn int_unfold(tensor: IntTensor<Gsq>, dim: usize, size: usize, step: usize) -> IntTensor<Gsq> {
-        <Flex as IntTensorOps<Flex>>::int_unfold(tensor, dim, size, step)
+        let device = tensor.device;
+        crate::GsqIntTensor::new(
+            <Flex as IntTensorOps<Flex>>::int_unfold(tensor.flex, dim, size, step),
+            device,
+        )
     }
 }

@@ -210,7 +210,7 @@ impl ModuleOps<Gsq> for Gsq {
         attn_bias: Option<FloatTensor<Gsq>>,
         options: AttentionModuleOptions,
     ) -> FloatTensor<Gsq> {
-        attention::attention(query, key, value, mask, attn_bias, options)
+        attention::attention(query, key, value, mask.map(|m| m.flex), attn_bias, options)
     }
 
     fn layer_norm(

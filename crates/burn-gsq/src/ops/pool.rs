@@ -7,14 +7,13 @@
 //! per-axis [`Window`]s, and the backward passes gather, for each input element, the windows that
 //! cover it: every output element is computed on its own, in a fixed order.
 
-use burn_flex::FlexTensor;
 use burn_std::{IntDType, Shape};
 use gse::Dyadic;
 use gse_kernels::generate;
 use rayon::prelude::*;
 
-use crate::GsqTensor;
 use crate::convert::{int_tensor, int_values, saturated};
+use crate::{GsqIntTensor, GsqTensor};
 
 /// An average-pooling window along one axis: input range `start..end` and its divisor.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -355,7 +354,7 @@ pub(crate) fn max_pool2d_with_indices(
     padding: [usize; 2],
     dilation: [usize; 2],
     ceil_mode: bool,
-) -> (GsqTensor, FlexTensor) {
+) -> (GsqTensor, GsqIntTensor) {
     let (out, indices) = max_pool(
         &x,
         kernel_size,
@@ -366,7 +365,8 @@ pub(crate) fn max_pool2d_with_indices(
         "max_pool2d_with_indices",
     );
     let shape = Shape::from(out.dims().to_vec());
-    (out, int_tensor(indices, shape, IntDType::I64))
+    let indices = GsqIntTensor::new(int_tensor(indices, shape, IntDType::I64), x.device);
+    (out, indices)
 }
 
 /// The input gradient: each output gradient is added to the input element its index names
@@ -381,7 +381,7 @@ pub(crate) fn max_pool2d_with_indices_backward(
     _dilation: [usize; 2],
     _ceil_mode: bool,
     output_grad: GsqTensor,
-    indices: FlexTensor,
+    indices: GsqIntTensor,
 ) -> GsqTensor {
     let op = "max_pool2d_with_indices_backward";
     let [b, c, h, w] = dims4(&x, op, "input");
@@ -392,7 +392,7 @@ pub(crate) fn max_pool2d_with_indices_backward(
         output_grad.dims(),
         x.dims()
     );
-    let indices = int_values(indices);
+    let indices = int_values(indices.flex);
     assert!(
         indices.len() == b * c * oh * ow,
         "burn-gsq {op}: {} indices for an output of shape {:?}",

@@ -543,7 +543,7 @@ impl QTensorOps<Gsq> for Gsq {
         dim: usize,
         indices: IntTensor<Gsq>,
     ) -> QuantizedTensor<Gsq> {
-        let idx = int_values(indices);
+        let idx = int_values(indices.flex);
         let size = tensor.values.dims()[dim];
         let mut dims = tensor.values.dims().to_vec();
         dims[dim] = idx.len();
@@ -563,8 +563,8 @@ impl QTensorOps<Gsq> for Gsq {
         tensor: QuantizedTensor<Gsq>,
         indices: IntTensor<Gsq>,
     ) -> QuantizedTensor<Gsq> {
-        let dims: Vec<usize> = indices.layout().shape().iter().copied().collect();
-        let idx = int_values(indices);
+        let dims: Vec<usize> = indices.flex.layout().shape().iter().copied().collect();
+        let idx = int_values(indices.flex);
         let size = tensor.values.dims()[dim];
         let idx = &idx;
         regroup(&tensor, &dims, move |i, coord| {

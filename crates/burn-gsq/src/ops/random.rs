@@ -10,7 +10,7 @@ use std::cell::RefCell;
 use burn_backend::Distribution;
 use burn_std::{FloatDType, Shape};
 use gse::rounding::random_bits;
-use gse::{Dyadic, SplitMix64};
+use gse::{Dyadic, GseFormat, SplitMix64};
 use gse_kernels::generate;
 
 use crate::convert::scalar_to_dyadic;
@@ -57,6 +57,42 @@ fn standard_normal(b1: u64, b2: u64) -> Dyadic {
     radius.mul(finite(gse_math::cos(angle)))
 }
 
+/// `x` rounded toward minus infinity onto values `format` stores exactly, so that storing it
+/// rounds nothing and a draw below a bound stays below it (round-to-nearest would carry the
+/// draws just under `1` up to `1`, outside burn's `[low, high)`). With a scale per value the
+/// grid is `x`'s own (its top `bits - 1` magnitude bits); with shared scales it is the grid of
+/// the coarsest scale a group of draws can have, that of `bound`, the largest magnitude.
+/// Returns the floored value and the grid's spacing exponent.
+fn floor_to_format(x: Dyadic, format: GseFormat, bound: Dyadic) -> (Dyadic, i32) {
+    let keep = format.mantissa_bits() - 1;
+    let lsb = if format.group_size() == 1 {
+        x.top() - keep as i32
+    } else {
+        bound.top() - keep as i32
+    };
+    if x.is_zero() || x.exp >= lsb {
+        return (x, lsb);
+    }
+    let shift = (lsb - x.exp) as u32;
+    let mant = if shift >= 64 {
+        if x.is_negative() { -1 } else { 0 }
+    } else {
+        x.mant >> shift
+    };
+    (Dyadic::new(mant, lsb), lsb)
+}
+
+/// A draw `x` in `[low, high)` on the format's grid, still in `[low, high)`: floored, or one
+/// grid step up when `low` itself is not on the grid and the floor went below it.
+fn in_range(x: Dyadic, format: GseFormat, low: Dyadic, bound: Dyadic) -> Dyadic {
+    let (y, lsb) = floor_to_format(x, format, bound);
+    if y.cmp_value(low).is_lt() {
+        y.add(Dyadic::new(1, lsb))
+    } else {
+        y
+    }
+}
+
 pub(crate) fn random(
     shape: Shape,
     distribution: Distribution,
@@ -68,10 +104,17 @@ pub(crate) fn random(
     let f = |x: f64| scalar_to_dyadic(burn_backend::Scalar::Float(x), p.special);
     let dims: Vec<usize> = shape.iter().copied().collect();
     let sample: Box<dyn Fn(usize) -> Dyadic + Sync> = match distribution {
-        Distribution::Default => Box::new(move |i| unit(random_bits(key, i as u64))),
+        Distribution::Default => Box::new(move |i| {
+            floor_to_format(unit(random_bits(key, i as u64)), p.stream, Dyadic::ONE).0
+        }),
         Distribution::Uniform(low, high) => {
-            let (low, span) = (f(low), f(high).sub(f(low)));
-            Box::new(move |i| low.add(span.mul(unit(random_bits(key, i as u64)))))
+            let (low, high) = (f(low), f(high));
+            let span = high.sub(low);
+            let bound = super::math::max(low.abs(), high.abs());
+            Box::new(move |i| {
+                let x = low.add(span.mul(unit(random_bits(key, i as u64))));
+                in_range(x, p.stream, low, bound)
+            })
         }
         Distribution::Bernoulli(prob) => {
             let prob = f(prob);

@@ -1,12 +1,11 @@
 //! Reductions, scans, sorting and comparisons: burn's signatures over `gse-kernels`.
 
-use burn_flex::FlexTensor;
 use burn_std::{BoolDType, IntDType, Shape};
 use gse::Dyadic;
 use gse_kernels::{self as k, Comparison};
 
-use crate::GsqTensor;
 use crate::convert::{bool_tensor, int_tensor};
+use crate::{GsqBoolTensor, GsqIntTensor, GsqTensor};
 
 fn reduced_shape(t: &GsqTensor, dim: usize) -> Shape {
     let mut dims = t.dims().to_vec();
@@ -38,9 +37,9 @@ pub(crate) fn arg(
     dim: usize,
     dtype: IntDType,
     kernel: fn(&k::GseTensor, usize) -> Vec<i64>,
-) -> FlexTensor {
+) -> GsqIntTensor {
     let shape = reduced_shape(&t, dim);
-    int_tensor(kernel(&t.tensor, dim), shape, dtype)
+    GsqIntTensor::new(int_tensor(kernel(&t.tensor, dim), shape, dtype), t.device)
 }
 
 /// A kernel returning values and their indices along a dim.
@@ -52,11 +51,12 @@ pub(crate) fn with_indices(
     dim: usize,
     dtype: IntDType,
     kernel: WithIndicesKernel,
-) -> (GsqTensor, FlexTensor) {
+) -> (GsqTensor, GsqIntTensor) {
     let (format, rounding) = t.out();
     let shape = reduced_shape(&t, dim);
     let (values, indices) = kernel(&t.tensor, dim, format, rounding);
-    (t.derive(values), int_tensor(indices, shape, dtype))
+    let indices = GsqIntTensor::new(int_tensor(indices, shape, dtype), t.device);
+    (t.derive(values), indices)
 }
 
 pub(crate) fn sort(t: GsqTensor, dim: usize, descending: bool) -> GsqTensor {
@@ -70,16 +70,18 @@ pub(crate) fn sort_with_indices(
     dim: usize,
     descending: bool,
     dtype: IntDType,
-) -> (GsqTensor, FlexTensor) {
+) -> (GsqTensor, GsqIntTensor) {
     let (format, rounding) = t.out();
     let shape = Shape::from(t.dims().to_vec());
     let (values, indices) = k::sort_with_indices(&t.tensor, dim, descending, format, rounding);
-    (t.derive(values), int_tensor(indices, shape, dtype))
+    let indices = GsqIntTensor::new(int_tensor(indices, shape, dtype), t.device);
+    (t.derive(values), indices)
 }
 
-pub(crate) fn argsort(t: GsqTensor, dim: usize, descending: bool, dtype: IntDType) -> FlexTensor {
+pub(crate) fn argsort(t: GsqTensor, dim: usize, descending: bool, dtype: IntDType) -> GsqIntTensor {
     let shape = Shape::from(t.dims().to_vec());
-    int_tensor(k::argsort(&t.tensor, dim, descending), shape, dtype)
+    let indices = int_tensor(k::argsort(&t.tensor, dim, descending), shape, dtype);
+    GsqIntTensor::new(indices, t.device)
 }
 
 pub(crate) fn topk(t: GsqTensor, dim: usize, count: usize) -> (GsqTensor, Vec<i64>, Shape) {
@@ -90,10 +92,15 @@ pub(crate) fn topk(t: GsqTensor, dim: usize, count: usize) -> (GsqTensor, Vec<i6
     (t.derive(values), indices, Shape::from(dims))
 }
 
-pub(crate) fn compare(a: GsqTensor, b: GsqTensor, cmp: Comparison, dtype: BoolDType) -> FlexTensor {
+pub(crate) fn compare(
+    a: GsqTensor,
+    b: GsqTensor,
+    cmp: Comparison,
+    dtype: BoolDType,
+) -> GsqBoolTensor {
     let (dims, values) = k::compare(&a.tensor, &b.tensor, cmp)
         .unwrap_or_else(|e| panic!("burn-gsq: comparison: {e}"));
-    bool_tensor(values, Shape::from(dims), dtype)
+    GsqBoolTensor::new(bool_tensor(values, Shape::from(dims), dtype), a.device)
 }
 
 pub(crate) fn compare_scalar(
@@ -101,7 +108,10 @@ pub(crate) fn compare_scalar(
     s: Dyadic,
     cmp: Comparison,
     dtype: BoolDType,
-) -> FlexTensor {
+) -> GsqBoolTensor {
     let shape = Shape::from(a.dims().to_vec());
-    bool_tensor(k::compare_scalar(&a.tensor, s, cmp), shape, dtype)
+    GsqBoolTensor::new(
+        bool_tensor(k::compare_scalar(&a.tensor, s, cmp), shape, dtype),
+        a.device,
+    )
 }
