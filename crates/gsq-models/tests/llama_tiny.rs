@@ -53,7 +53,10 @@ fn causal_check<B: Backend>(device: &B::Device, tol: f32) {
     // largest logit).
     let scale = v.iter().fold(0f32, |m, x| m.max(x.abs()));
     let past = max_diff(&v[..prefix], &v[row..row + prefix]);
-    assert!(past <= tol * scale, "past logits moved by {past} (largest logit {scale})");
+    assert!(
+        past <= tol * scale,
+        "past logits moved by {past} (largest logit {scale})"
+    );
     // Position 5 differs.
     assert!(max_diff(&v[prefix..row], &v[row + prefix..]) > 1e-3);
 }
