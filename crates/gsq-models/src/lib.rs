@@ -5,6 +5,8 @@
 //! - [`gguf`] parses GGUF files (v2 and v3) and converts their tensors to GSE blocks with integer
 //!   arithmetic only.
 //! - [`tokenizer`] is the byte-level BPE tokenizer described by a GGUF file's metadata.
+//! - [`llama`] is the Llama-architecture model (burn, any backend) with LoRA adapters, loaded
+//!   from GGUF.
 //!
 //! Like every crate that touches tensor data, this one performs no floating-point arithmetic:
 //! f32 and f16 values are read and written as bit patterns only.
@@ -12,6 +14,7 @@
 
 pub mod assets;
 pub mod gguf;
+pub mod llama;
 pub mod tokenizer;
 #[doc(hidden)]
 pub mod writer;
