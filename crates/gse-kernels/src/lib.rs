@@ -16,6 +16,7 @@ pub mod norm;
 mod produce;
 pub mod reduce;
 pub mod scan;
+pub mod sigmoid;
 pub mod softmax;
 pub mod sort;
 pub mod tensor;
@@ -32,6 +33,7 @@ pub use reduce::{
     min_dim, min_dim_with_indices, prod_all, prod_dim, sum_all, sum_dim, var_dim,
 };
 pub use scan::{cummax, cummin, cumprod, cumsum};
+pub use sigmoid::sigmoid;
 pub use softmax::{log_softmax, softmax};
 pub use sort::{argsort, sort, sort_with_indices, topk};
 pub use tensor::GseTensor;

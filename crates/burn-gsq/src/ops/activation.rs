@@ -7,7 +7,7 @@ use burn_backend::tensor::FloatTensor;
 use gse::Dyadic;
 use gse_math::Outcome;
 
-use super::math::{binary, resolve, unary, unary_math};
+use super::math::{binary, resolve, unary};
 use crate::convert::scalar_to_dyadic;
 use crate::{Gsq, GsqTensor};
 
@@ -69,7 +69,9 @@ impl ActivationOps<Gsq> for Gsq {
     }
 
     fn sigmoid(tensor: FloatTensor<Gsq>) -> FloatTensor<Gsq> {
-        unary_math(tensor, gse_math::sigmoid)
+        let (format, rounding) = tensor.out();
+        let r = gse_kernels::sigmoid(&tensor.tensor, format, rounding);
+        tensor.derive(r)
     }
 
     fn sigmoid_backward(output: FloatTensor<Gsq>, grad: FloatTensor<Gsq>) -> FloatTensor<Gsq> {
