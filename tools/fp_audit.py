@@ -5,7 +5,8 @@ The product's promise is that tensor data is only ever computed on with integer 
 this check makes the promise fail the build. Moves of raw bits through SSE registers
 (movd, movq, movdqa, pxor, ...) are integer data movement and are allowed; the SSE/AVX/x87
 arithmetic, compare and int<->float conversion instructions below are not.
-Usage: python3 tools/fp_audit.py BINARY
+Usage: python3 tools/fp_audit.py BINARY [CRATE,CRATE,...]
+(default crates: every crate of the project that computes on tensor data).
 """
 import re
 import subprocess
@@ -20,12 +21,12 @@ FP_OPS = re.compile(
     r"|f(add|sub|mul|div|sqrt|ld|st|ild|istp?)\w*)\b"
 )
 
-def own(name: str) -> bool:
+def own(name: str, crates) -> bool:
     # Strip the leading `<` of trait impls and generic arguments after the path.
     path = name.lstrip("<").split("<")[0]
-    return path.split("::")[0] in OWN_CRATES
+    return path.split("::")[0] in crates
 
-def main(binary: str) -> int:
+def main(binary: str, crates=OWN_CRATES) -> int:
     dump = subprocess.run(
         ["objdump", "-d", "--no-show-raw-insn", "-C", binary],
         check=True, capture_output=True, text=True,
@@ -35,7 +36,7 @@ def main(binary: str) -> int:
     for line in dump.splitlines():
         head = re.match(r"^[0-9a-f]+ <(.*)>:$", line)
         if head:
-            current = head.group(1) if own(head.group(1)) else None
+            current = head.group(1) if own(head.group(1), crates) else None
             audited += current is not None
             continue
         if current is None:
@@ -45,7 +46,7 @@ def main(binary: str) -> int:
             mnemonic = parts[1].split()[0] if parts[1].split() else ""
             if FP_OPS.fullmatch(mnemonic):
                 offenders.setdefault(current, set()).add(mnemonic)
-    print(f"fp-audit: {audited} functions of {', '.join(OWN_CRATES)} in {binary}")
+    print(f"fp-audit: {audited} functions of {', '.join(crates)} in {binary}")
     for name, ops in sorted(offenders.items()):
         print(f"  FLOAT: {name}: {' '.join(sorted(ops))}")
     if offenders:
@@ -58,4 +59,5 @@ def main(binary: str) -> int:
     return 0
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1]))
+    crates = tuple(sys.argv[2].split(",")) if len(sys.argv) > 2 else OWN_CRATES
+    sys.exit(main(sys.argv[1], crates))
