@@ -16,8 +16,13 @@ use gse::{GseFormat, Rounding, SpecialPolicy};
 /// Which format each result gets, how results are rounded and what happens to NaN/Inf input.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PrecisionPolicy {
-    /// Both matmul operands are re-quantized to this format, grouped along K.
+    /// Both operands of every matmul other than a linear layer's (attention's `Q·Kᵀ` and
+    /// `probs·V`, user matmuls) are re-quantized to this format, grouped along K.
     pub matmul_operand: GseFormat,
+    /// Both operands of the linear layers' products — `ModuleOps::linear` (burn-nn `Linear`,
+    /// `burn::tensor::module::linear`) and its backward products `dY·Wᵀ` and `Xᵀ·dY` — the
+    /// weights, activations and gradients GSQ-Tuning quantizes.
+    pub linear_operand: GseFormat,
     /// Every op's stored result.
     pub stream: GseFormat,
     /// Rounding of stored results (matmul operands always round to nearest even).
@@ -30,6 +35,7 @@ impl PrecisionPolicy {
     /// GSE-INT8 matmul operands, STREAM16 results: the default.
     pub const PAPER: Self = Self {
         matmul_operand: GseFormat::INT8,
+        linear_operand: GseFormat::INT8,
         stream: GseFormat::STREAM16,
         rounding: Rounding::NearestEven,
         special: SpecialPolicy::Saturate,
@@ -38,15 +44,28 @@ impl PrecisionPolicy {
     /// Integer-emulated f32 everywhere.
     pub const EXACT: Self = Self {
         matmul_operand: GseFormat::EXACT,
+        linear_operand: GseFormat::EXACT,
         stream: GseFormat::EXACT,
         rounding: Rounding::NearestEven,
         special: SpecialPolicy::Saturate,
     };
 
-    /// The default policy with another matmul operand format (e.g. `GseFormat::INT4`).
+    /// This policy with another operand format for every matmul, linear layers included
+    /// (e.g. `GseFormat::INT4`).
     pub const fn with_matmul_operand(self, format: GseFormat) -> Self {
         Self {
             matmul_operand: format,
+            linear_operand: format,
+            ..self
+        }
+    }
+
+    /// This policy with another operand format for the linear layers only (GSQ-Tuning's
+    /// bits × rank study): attention's activation-by-activation products keep
+    /// `matmul_operand`.
+    pub const fn with_linear_operand(self, format: GseFormat) -> Self {
+        Self {
+            linear_operand: format,
             ..self
         }
     }

@@ -87,7 +87,8 @@ pub struct ModelArgs {
     /// UTF-8 training/evaluation text; the last 10% is held out (default: Moby Dick).
     #[arg(long)]
     pub text: Option<PathBuf>,
-    /// GSE format of the matmul operands on Gsq (the compute format).
+    /// GSE format of the linear layers' matmul operands on Gsq (weights, activations and
+    /// gradients of q/k/v/o/gate/up/down and the head); attention's products stay at INT8.
     #[arg(long, value_enum, default_value = "int8")]
     pub format: Format,
     /// GSE format of the frozen base weights on Gsq.

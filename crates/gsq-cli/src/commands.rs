@@ -88,7 +88,7 @@ fn load_options(args: &ModelArgs) -> LoadOptions {
 }
 
 fn gsq_device(args: &ModelArgs) -> GsqDevice {
-    GsqDevice::new(PrecisionPolicy::PAPER.with_matmul_operand(args.format.gse()))
+    GsqDevice::new(PrecisionPolicy::PAPER.with_linear_operand(args.format.gse()))
 }
 
 fn gsq_precision(args: &ModelArgs) -> String {

@@ -53,6 +53,16 @@ fn batch_offsets(t: &GseTensor, batch: &[usize]) -> Vec<isize> {
 }
 
 pub(crate) fn matmul(lhs: GsqTensor, rhs: GsqTensor) -> GsqTensor {
+    let operand = lhs.policy().matmul_operand;
+    matmul_with_operand(lhs, rhs, operand)
+}
+
+/// [`matmul`] with both operands re-quantized to `operand`.
+pub(crate) fn matmul_with_operand(
+    lhs: GsqTensor,
+    rhs: GsqTensor,
+    operand: gse::GseFormat,
+) -> GsqTensor {
     let (a, b) = (lhs.dims().to_vec(), rhs.dims().to_vec());
     let (ra, rb) = (a.len(), b.len());
     let (m, k, n) = (a[ra - 2], a[ra - 1], b[rb - 1]);
@@ -71,11 +81,11 @@ pub(crate) fn matmul(lhs: GsqTensor, rhs: GsqTensor) -> GsqTensor {
     let b_refs: Vec<MatRef> = ob.iter().map(|&o| mat_ref(&rhs.tensor, o, k, n)).collect();
     let p = lhs.policy();
     let cfg = GemmConfig {
-        operand_format: p.matmul_operand,
+        operand_format: operand,
         out_format: p.stream,
         rounding: p.rounding,
     };
-    let blocks = if p.matmul_operand.group_size() == 1 {
+    let blocks = if operand.group_size() == 1 {
         exact_matmul(&a_refs, &b_refs, &cfg)
     } else {
         gse_gemm::matmul_batched(&a_refs, &b_refs, &cfg)

@@ -12,6 +12,7 @@ pub(crate) mod float;
 pub(crate) mod index;
 pub(crate) mod int;
 pub(crate) mod interpolate;
+pub(crate) mod linear;
 pub(crate) mod math;
 pub(crate) mod matmul;
 pub(crate) mod module;

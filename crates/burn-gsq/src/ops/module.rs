@@ -9,10 +9,32 @@ use burn_backend::ops::{
 };
 use burn_backend::tensor::{BoolTensor, FloatTensor, IntTensor};
 
-use super::{attention, conv, deform_conv, fft, interpolate, pool, unfold};
+use super::{attention, conv, deform_conv, fft, interpolate, linear, pool, unfold};
 use crate::Gsq;
 
 impl ModuleOps<Gsq> for Gsq {
+    fn linear(
+        x: FloatTensor<Gsq>,
+        weight: FloatTensor<Gsq>,
+        bias: Option<FloatTensor<Gsq>>,
+    ) -> FloatTensor<Gsq> {
+        linear::forward(x, weight, bias)
+    }
+
+    fn linear_x_backward(
+        weight: FloatTensor<Gsq>,
+        output_grad: FloatTensor<Gsq>,
+    ) -> FloatTensor<Gsq> {
+        linear::x_backward(weight, output_grad)
+    }
+
+    fn linear_weight_backward(
+        x: FloatTensor<Gsq>,
+        output_grad: FloatTensor<Gsq>,
+    ) -> FloatTensor<Gsq> {
+        linear::weight_backward(x, output_grad)
+    }
+
     fn conv2d(
         x: FloatTensor<Gsq>,
         weight: FloatTensor<Gsq>,
