@@ -119,6 +119,35 @@ pub(crate) enum Writer {
     Staged(*mut Dyadic),
 }
 
+/// Stores eight outputs that [`avx2::round8`] rounded (scales and mantissas) at `idx`; false
+/// when it declined them, for the caller's scalar path.
+///
+/// # Safety
+/// AVX2 is enabled and the eight outputs from `idx` are inside the writer's buffers.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+#[target_feature(enable = "avx2")]
+unsafe fn store_rounded8(
+    mant: &DirectMant,
+    scales: *mut u8,
+    idx: usize,
+    rounded: Option<(core::arch::x86_64::__m256i, core::arch::x86_64::__m256i)>,
+) -> bool {
+    let Some((scale, m)) = rounded else {
+        return false;
+    };
+    // SAFETY: per the contract.
+    unsafe {
+        avx2::store_u8(scales.add(idx), scale);
+        match mant {
+            DirectMant::I8(v) => avx2::store_i8(v.add(idx), m),
+            DirectMant::I16(v) => avx2::store_i16(v.add(idx), m),
+            DirectMant::I32(v) => avx2::store_i32(v.add(idx), m),
+        }
+    }
+    true
+}
+
 pub(crate) enum DirectMant {
     I8(*mut i8),
     I16(*mut i16),
@@ -184,19 +213,7 @@ impl Writer {
                         _mm256_loadu_si256(exp_b.as_ptr().add(done) as *const __m256i),
                         _mm256_set1_epi32(exp_row),
                     );
-                    match avx2::round8(a, e, *p) {
-                        Some((scale, m)) => {
-                            let idx = idx0 + done;
-                            avx2::store_u8(scales.add(idx), scale);
-                            match mant {
-                                DirectMant::I8(v) => avx2::store_i8(v.add(idx), m),
-                                DirectMant::I16(v) => avx2::store_i16(v.add(idx), m),
-                                DirectMant::I32(v) => avx2::store_i32(v.add(idx), m),
-                            }
-                            true
-                        }
-                        None => false,
-                    }
+                    store_rounded8(mant, *scales, idx0 + done, avx2::round8(a, e, *p))
                 };
                 if !ok {
                     // SAFETY: as above.
@@ -250,19 +267,12 @@ impl Writer {
                         _mm256_loadu_si256(exp_b.as_ptr().add(done) as *const __m256i),
                         _mm256_set1_epi32(exp_row),
                     );
-                    match a.and_then(|a| avx2::round8(a, e, *p)) {
-                        Some((scale, m)) => {
-                            let idx = idx0 + done;
-                            avx2::store_u8(scales.add(idx), scale);
-                            match mant {
-                                DirectMant::I8(v) => avx2::store_i8(v.add(idx), m),
-                                DirectMant::I16(v) => avx2::store_i16(v.add(idx), m),
-                                DirectMant::I32(v) => avx2::store_i32(v.add(idx), m),
-                            }
-                            true
-                        }
-                        None => false,
-                    }
+                    store_rounded8(
+                        mant,
+                        *scales,
+                        idx0 + done,
+                        a.and_then(|a| avx2::round8(a, e, *p)),
+                    )
                 };
                 if !ok {
                     // SAFETY: as above.
