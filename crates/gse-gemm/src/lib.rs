@@ -45,6 +45,7 @@ mod driver;
 mod error;
 mod kernel;
 mod pack;
+mod pack_stream;
 mod quant;
 mod reference;
 mod requant;

@@ -36,6 +36,7 @@ use rayon::prelude::*;
 
 use crate::bounds::Plan;
 use crate::kernel::{Kernel, MR, NR};
+use crate::pack_stream::{GroupAt, quantize_lanes, quantize_runs};
 use crate::quant::{quantize, quantize_uniform};
 use crate::source::{Source, WithSource, with_source};
 
@@ -318,7 +319,7 @@ unsafe fn pack_panel_avx2<S: Source, const W: usize, const WP: usize>(
 /// instruction the FP audit rightly rejects; a table lookup and an integer multiply give the
 /// same bits with integer instructions only.
 #[inline(always)]
-fn shl<const VSHIFT: bool>(x: u32, s: u32) -> u32 {
+pub(crate) fn shl<const VSHIFT: bool>(x: u32, s: u32) -> u32 {
     const POW2: [u32; 32] = {
         let mut t = [0u32; 32];
         let mut i = 0;
@@ -336,7 +337,7 @@ fn shl<const VSHIFT: bool>(x: u32, s: u32) -> u32 {
 }
 
 /// Marks an all-zero group in the scale tables.
-const ZERO: i32 = i32::MIN;
+pub(crate) const ZERO: i32 = i32::MIN;
 
 /// Packs panel `p` (`W` lines, `WP >= W` buffer lanes); returns the saturated values.
 #[inline(always)]
@@ -367,9 +368,25 @@ fn pack_panel<S: Source, const W: usize, const WP: usize, const VSHIFT: bool>(
     for b in 0..blocks {
         let range = plan.block_range(b);
         for (gi, g) in range.clone().enumerate() {
-            gather::<S, WP>(src, lines, line0, live, g * gs, gs, scr);
             let q = &mut scr.q[gi * gs * WP..(gi + 1) * gs * WP];
             let mut scales = [ZERO; WP];
+            if fast_group::<S, WP, VSHIFT>(
+                src,
+                lines,
+                line0,
+                live,
+                g * gs,
+                gs,
+                plan.p,
+                q,
+                &mut scales,
+            ) {
+                scr.scale[g * W..(g + 1) * W].copy_from_slice(&scales[..W]);
+                continue;
+            }
+            scales = [ZERO; WP];
+            gather::<S, WP>(src, lines, line0, live, g * gs, gs, scr);
+            let q = &mut scr.q[gi * gs * WP..(gi + 1) * gs * WP];
             let index0 = |w: usize| (line0 + w) as u64 * lines.k as u64 + (g * gs) as u64;
             let col = (&mut scr.col_m, &mut scr.col_l, &mut scr.col_q);
             saturated += quantize_rows::<WP, VSHIFT>(
@@ -389,6 +406,44 @@ fn pack_panel<S: Source, const W: usize, const WP: usize, const VSHIFT: bool>(
     }
     finish_exponents::<W>(job, scr, out);
     saturated
+}
+
+/// The STREAM16 fast path of `pack_stream.rs` for one group, when it applies (nearest-even
+/// rounding, a unit stride along the lines or along K); `false` leaves the group to the
+/// general path.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn fast_group<S: Source, const WP: usize, const VSHIFT: bool>(
+    src: &S,
+    lines: &Lines<'_>,
+    line0: usize,
+    live: usize,
+    k0: usize,
+    gs: usize,
+    p: u32,
+    q: &mut [i32],
+    scales: &mut [i32; WP],
+) -> bool {
+    let Some(stream) = src.stream16() else {
+        return false;
+    };
+    if lines.rounding != Rounding::NearestEven {
+        return false;
+    }
+    let at = GroupAt {
+        lines,
+        line0,
+        live,
+        k0,
+        gs,
+    };
+    if lines.line_stride == 1 {
+        quantize_lanes::<WP, VSHIFT>(stream, at, p, q, scales)
+    } else if lines.k_stride == 1 {
+        quantize_runs::<WP, VSHIFT>(stream, at, p, q, scales)
+    } else {
+        false
+    }
 }
 
 /// Reads group `g` (K indices `k0..k0 + gs`) of lines `line0..line0 + live` into the

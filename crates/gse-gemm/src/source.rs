@@ -4,10 +4,17 @@
 
 use gse::{GseBlocks, Mantissas, SCALE_BIAS};
 
+use crate::pack_stream::Stream16;
+
 /// Random access to the values of one [`GseBlocks`]; value `i` is `mant(i) * 2^lsb(i)`.
 pub(crate) trait Source {
     fn mant(&self, i: usize) -> i32;
     fn lsb(&self, i: usize) -> i32;
+
+    /// The raw arrays when the values are STREAM16 (packing has a fast path for them).
+    fn stream16(&self) -> Option<Stream16<'_>> {
+        None
+    }
 
     /// Values `i0 .. i0 + m.len()` (contiguous storage) into `m` and `l`.
     #[inline(always)]
@@ -31,6 +38,11 @@ pub(crate) struct Src<'a, M: ?Sized> {
 pub(crate) trait Container {
     fn at(&self, i: usize) -> i32;
 
+    /// The container as i16 mantissas, if it is one.
+    fn as_i16(&self) -> Option<&[i16]> {
+        None
+    }
+
     /// `out[k] = at(i0 + k)`.
     #[inline(always)]
     fn run(&self, i0: usize, out: &mut [i32]) {
@@ -41,12 +53,18 @@ pub(crate) trait Container {
 }
 
 macro_rules! slice_container {
-    ($t:ty) => {
+    ($t:ty $(, $as_i16:ident)?) => {
         impl Container for [$t] {
             #[inline(always)]
             fn at(&self, i: usize) -> i32 {
                 self[i] as i32
             }
+
+            $(
+                fn $as_i16(&self) -> Option<&[i16]> {
+                    Some(self)
+                }
+            )?
 
             #[inline(always)]
             fn run(&self, i0: usize, out: &mut [i32]) {
@@ -60,7 +78,7 @@ macro_rules! slice_container {
 }
 
 slice_container!(i8);
-slice_container!(i16);
+slice_container!(i16, as_i16);
 slice_container!(i32);
 
 /// Two's complement nibbles, element `2i` in the low half of byte `i`.
@@ -86,6 +104,15 @@ impl<M: Container + ?Sized> Source for Src<'_, M> {
     #[inline(always)]
     fn lsb(&self, i: usize) -> i32 {
         self.scales[i >> self.group_log2] as i32 - self.lsb_offset
+    }
+
+    fn stream16(&self) -> Option<Stream16<'_>> {
+        let stream = self.group_log2 == 0 && self.lsb_offset == SCALE_BIAS + 15;
+        let mant = self.mant.as_i16().filter(|_| stream)?;
+        Some(Stream16 {
+            mant,
+            scale: self.scales,
+        })
     }
 
     /// Mantissas in one contiguous loop; exponents per storage group (a fill per group), or

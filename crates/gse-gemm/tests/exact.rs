@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use gse::{GseBlocks, GseFormat, Rounding, SplitMix64};
+use gse::{Dyadic, GseBlocks, GseFormat, Rounding, SplitMix64};
 use gse_gemm::{GemmConfig, MatRef, linear, matmul, matmul_batched};
 
 fn cfg(operand: GseFormat, out: GseFormat) -> GemmConfig {
@@ -290,5 +290,57 @@ fn extreme_spreads_are_exact_too() {
             &oracle(&[av], &[bv], None, &c),
             "extreme",
         );
+    }
+}
+
+/// STREAM16 values with every case the packing fast path must hand back or settle: zeros,
+/// values at the bottom of the scale range (unnormalized mantissas), at the top (scale byte
+/// 255, where a carry saturates), and mantissas just below `2^15` (carries at every width).
+fn stream16_edges(rng: &mut SplitMix64, rows: usize, cols: usize) -> GseBlocks {
+    let vals: Vec<Dyadic> = (0..rows * cols)
+        .map(|_| {
+            let mant = (rng.next_u64() >> 40) as i64 - (1 << 23);
+            match rng.below(40) {
+                0 => Dyadic::ZERO,
+                1 => Dyadic::new(mant, -150 - rng.below(12) as i32), // unnormalized
+                2 => Dyadic::new(mant | 0x7f_ffff, 104),             // scale byte 255
+                3..=6 => Dyadic::new(
+                    ((1 << 23) - 1 - rng.below(1 << 12) as i64) * (1 - 2 * (mant & 1)),
+                    -23,
+                ),
+                _ => Dyadic::new(mant, -23 - rng.below(6) as i32),
+            }
+        })
+        .collect();
+    gse::encode_dyadics(GseFormat::STREAM16, &vals, Rounding::NearestEven)
+}
+
+#[test]
+fn stream16_operands_in_every_layout_match_the_oracle() {
+    let mut rng = SplitMix64::new(77);
+    for (m, k, n) in [(13, 100, 35), (6, 64, 16), (40, 96, 48), (9, 33, 17)] {
+        let a = stream16_edges(&mut rng, m, k);
+        let at = stream16_edges(&mut rng, k, m);
+        let b = stream16_edges(&mut rng, k, n);
+        let bt = stream16_edges(&mut rng, n, k);
+        let views = [
+            (MatRef::row_major(&a, m, k), MatRef::row_major(&b, k, n)),
+            (
+                MatRef::row_major(&at, k, m).t(),
+                MatRef::row_major(&bt, n, k).t(),
+            ),
+        ];
+        for operand in [GseFormat::INT8, GseFormat::INT6, GseFormat::INT4] {
+            for (ai, &(av, _)) in views.iter().enumerate() {
+                for (bi, &(_, bv)) in views.iter().enumerate() {
+                    let c = cfg(operand, GseFormat::EXACT);
+                    assert_same(
+                        &matmul(av, bv, &c),
+                        &oracle(&[av], &[bv], None, &c),
+                        &format!("{m}x{k}x{n} {operand} a{ai} b{bi}"),
+                    );
+                }
+            }
+        }
     }
 }

@@ -67,6 +67,11 @@ impl Format {
         }
     }
 
+    /// The same mantissa width with `group_size` values per shared exponent.
+    pub fn gse_grouped(self, group_size: u32) -> Result<GseFormat, gse::FormatError> {
+        GseFormat::new(self.gse().mantissa_bits(), group_size)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Self::Int8 => "int8",
@@ -91,6 +96,10 @@ pub struct ModelArgs {
     /// gradients of q/k/v/o/gate/up/down and the head); attention's products stay at INT8.
     #[arg(long, value_enum, default_value = "int8")]
     pub format: Format,
+    /// Values per shared exponent in the linear layers' operands (a power of two, 2..=256);
+    /// smaller groups keep an outlier channel from flushing its neighbours.
+    #[arg(long, default_value_t = 32, value_parser = parse_group)]
+    pub group: u32,
     /// GSE format of the frozen base weights on Gsq.
     #[arg(long, value_enum, default_value = "int8")]
     pub base_format: Format,
@@ -166,4 +175,14 @@ pub struct FetchArgs {
     /// Cache folder (default: $GSQ_ASSETS or assets-cache/ at the workspace root).
     #[arg(long)]
     pub dir: Option<PathBuf>,
+}
+
+fn parse_group(text: &str) -> Result<u32, String> {
+    let group: u32 = text.parse().map_err(|e| format!("{e}"))?;
+    if group < 2 || group > 256 || !group.is_power_of_two() {
+        return Err(format!(
+            "group size must be a power of two in 2..=256, got {group}"
+        ));
+    }
+    Ok(group)
 }

@@ -88,12 +88,21 @@ fn load_options(args: &ModelArgs) -> LoadOptions {
 }
 
 fn gsq_device(args: &ModelArgs) -> GsqDevice {
-    GsqDevice::new(PrecisionPolicy::PAPER.with_linear_operand(args.format.gse()))
+    let operand = args
+        .format
+        .gse_grouped(args.group)
+        .expect("clap validated the group size");
+    GsqDevice::new(PrecisionPolicy::PAPER.with_linear_operand(operand))
 }
 
 fn gsq_precision(args: &ModelArgs) -> String {
+    let group = if args.group == 32 {
+        String::new()
+    } else {
+        format!(" g{}", args.group)
+    };
     format!(
-        "GSE-{} ops, {} base",
+        "GSE-{}{group} ops, {} base",
         args.format.name().to_uppercase(),
         args.base_format.name().to_uppercase()
     )

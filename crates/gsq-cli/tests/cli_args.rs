@@ -93,3 +93,25 @@ fn eval_and_fetch_parse_and_bad_values_are_refused() {
     assert!(parse(&["finetune", "--steps", "-1"]).is_err());
     assert!(parse(&[]).is_err());
 }
+
+#[test]
+fn group_size_sets_the_linear_operand_groups_and_refuses_non_powers_of_two() {
+    let Command::Eval(e) = parse(&["eval", "--format", "int6", "--group", "16"])
+        .unwrap()
+        .command
+    else {
+        panic!("not eval")
+    };
+    let operand = e.model.format.gse_grouped(e.model.group).unwrap();
+    assert_eq!((operand.mantissa_bits(), operand.group_size()), (6, 16));
+    let Command::Finetune(f) = parse(&["finetune"]).unwrap().command else {
+        panic!("not finetune")
+    };
+    assert_eq!(
+        f.model.format.gse_grouped(f.model.group).unwrap(),
+        gse::GseFormat::INT8
+    );
+    for bad in ["0", "1", "12", "512", "-4", "x"] {
+        assert!(parse(&["eval", "--group", bad]).is_err(), "--group {bad}");
+    }
+}
