@@ -370,17 +370,14 @@ fn pack_panel<S: Source, const W: usize, const WP: usize, const VSHIFT: bool>(
         for (gi, g) in range.clone().enumerate() {
             let q = &mut scr.q[gi * gs * WP..(gi + 1) * gs * WP];
             let mut scales = [ZERO; WP];
-            if fast_group::<S, WP, VSHIFT>(
-                src,
+            let at = GroupAt {
                 lines,
                 line0,
                 live,
-                g * gs,
+                k0: g * gs,
                 gs,
-                plan.p,
-                q,
-                &mut scales,
-            ) {
+            };
+            if fast_group::<S, WP, VSHIFT>(src, at, plan.p, q, &mut scales) {
                 scr.scale[g * W..(g + 1) * W].copy_from_slice(&scales[..W]);
                 continue;
             }
@@ -411,32 +408,20 @@ fn pack_panel<S: Source, const W: usize, const WP: usize, const VSHIFT: bool>(
 /// The STREAM16 fast path of `pack_stream.rs` for one group, when it applies (nearest-even
 /// rounding, a unit stride along the lines or along K); `false` leaves the group to the
 /// general path.
-#[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn fast_group<S: Source, const WP: usize, const VSHIFT: bool>(
     src: &S,
-    lines: &Lines<'_>,
-    line0: usize,
-    live: usize,
-    k0: usize,
-    gs: usize,
+    at: GroupAt<'_>,
     p: u32,
     q: &mut [i32],
     scales: &mut [i32; WP],
 ) -> bool {
-    let Some(stream) = src.stream16() else {
+    let (Some(stream), lines) = (src.stream16(), at.lines) else {
         return false;
     };
     if lines.rounding != Rounding::NearestEven {
         return false;
     }
-    let at = GroupAt {
-        lines,
-        line0,
-        live,
-        k0,
-        gs,
-    };
     if lines.line_stride == 1 {
         quantize_lanes::<WP, VSHIFT>(stream, at, p, q, scales)
     } else if lines.k_stride == 1 {
