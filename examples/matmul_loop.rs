@@ -44,7 +44,7 @@ fn main() {
     let gsq = operands::<Gsq>([b, m, k, n], &GsqDevice::default());
     let flex = (other == "flex").then(|| operands::<Flex>([b, m, k, n], &Default::default()));
     let nd = (other == "ndarray").then(|| operands::<NdArray>([b, m, k, n], &Default::default()));
-    let mut total = Duration::ZERO;
+    let mut times = Vec::with_capacity(reps);
     for _ in 0..reps {
         if let Some(f) = &flex {
             product(f, true);
@@ -54,9 +54,16 @@ fn main() {
         }
         let start = Instant::now();
         product(&gsq, read);
-        total += start.elapsed();
+        times.push(start.elapsed());
     }
-    let each = total.as_secs_f64() / reps as f64;
-    let gops = 2.0 * (b * m * k * n) as f64 / each / 1e9;
-    println!("{b}x{m}x{k}x{n}: {:.3} ms, {gops:.1} GOP/s", each * 1e3);
+    times.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let median = times[reps / 2];
+    let gops = 2.0 * (b * m * k * n) as f64 / median.as_secs_f64() / 1e9;
+    println!(
+        "{b}x{m}x{k}x{n}: median {:.3} ms ({gops:.1} GOP/s), min {:.3} ms, max {:.3} ms",
+        ms(median),
+        ms(times[0]),
+        ms(times[reps - 1])
+    );
 }
