@@ -179,7 +179,7 @@ pub struct FetchArgs {
 
 fn parse_group(text: &str) -> Result<u32, String> {
     let group: u32 = text.parse().map_err(|e| format!("{e}"))?;
-    if group < 2 || group > 256 || !group.is_power_of_two() {
+    if !(2..=256).contains(&group) || !group.is_power_of_two() {
         return Err(format!(
             "group size must be a power of two in 2..=256, got {group}"
         ));
