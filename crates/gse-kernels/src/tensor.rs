@@ -47,7 +47,7 @@ impl GseTensor {
     pub fn to_f32(&self) -> Vec<f32> {
         use rayon::prelude::*;
         const CHUNK: usize = 4096;
-        let mut out = vec![0f32; self.num_elements()];
+        let mut out = gse::pages::zeroed::<f32>(self.num_elements());
         out.par_chunks_mut(CHUNK)
             .enumerate()
             .for_each(|(c, chunk)| {

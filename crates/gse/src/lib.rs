@@ -11,6 +11,7 @@
 pub mod dyadic;
 pub mod f32_bits;
 pub mod format;
+pub mod pages;
 pub mod quantize;
 pub mod rounding;
 pub mod sort_key;

@@ -2,6 +2,13 @@
 
 use crate::dyadic::Dyadic;
 use crate::format::{Container, GseFormat, SCALE_BIAS, SCALE_MAX, SCALE_MIN};
+use crate::pages::zeroed;
+
+/// `count` scale bytes of the smallest scale (byte 0), the scale of an all-zero group.
+fn zeroed_scales(count: usize) -> Vec<u8> {
+    const { assert!(SCALE_MIN + SCALE_BIAS == 0) };
+    zeroed(count)
+}
 
 /// Mantissas in the narrowest container their width allows.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -16,10 +23,10 @@ pub enum Mantissas {
 impl Mantissas {
     fn zeros(container: Container, len: usize) -> Self {
         match container {
-            Container::Nibble => Mantissas::Nibble(vec![0; len.div_ceil(2)]),
-            Container::I8 => Mantissas::I8(vec![0; len]),
-            Container::I16 => Mantissas::I16(vec![0; len]),
-            Container::I32 => Mantissas::I32(vec![0; len]),
+            Container::Nibble => Mantissas::Nibble(zeroed(len.div_ceil(2))),
+            Container::I8 => Mantissas::I8(zeroed(len)),
+            Container::I16 => Mantissas::I16(zeroed(len)),
+            Container::I32 => Mantissas::I32(zeroed(len)),
         }
     }
 
@@ -120,7 +127,7 @@ impl GseBlocks {
             format,
             len,
             mantissas: Mantissas::zeros(format.container(), len),
-            scales: vec![(SCALE_MIN + SCALE_BIAS) as u8; format.group_count(len)],
+            scales: zeroed_scales(format.group_count(len)),
         }
     }
 
