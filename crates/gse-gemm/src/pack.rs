@@ -259,6 +259,8 @@ struct Scratch {
     col_m: Vec<i32>,
     col_l: Vec<i32>,
     col_q: Vec<i32>,
+    /// The layout of each group of the block in `q`.
+    layout: Vec<Layout>,
     /// `[group][line]` scales and flush exponents, `[block][line]` block exponents.
     scale: Vec<i32>,
     x: Vec<i32>,
@@ -355,6 +357,7 @@ fn pack_panel<S: Source, const W: usize, const WP: usize, const VSHIFT: bool>(
     resize(&mut scr.m, gs * WP);
     resize(&mut scr.l, gs * WP);
     resize(&mut scr.q, plan.block_groups * gs * WP);
+    resize(&mut scr.layout, plan.block_groups);
     resize(&mut scr.col_m, gs);
     resize(&mut scr.col_l, gs);
     resize(&mut scr.col_q, gs);
@@ -377,10 +380,12 @@ fn pack_panel<S: Source, const W: usize, const WP: usize, const VSHIFT: bool>(
                 k0: g * gs,
                 gs,
             };
-            if fast_group::<S, WP, VSHIFT>(src, at, plan.p, q, &mut scales) {
+            if let Some(layout) = fast_group::<S, WP, VSHIFT>(src, at, plan.p, q, &mut scales) {
                 scr.scale[g * W..(g + 1) * W].copy_from_slice(&scales[..W]);
+                scr.layout[gi] = layout;
                 continue;
             }
+            scr.layout[gi] = Layout::KLane;
             scales = [ZERO; WP];
             gather::<S, WP>(src, lines, line0, live, g * gs, gs, scr);
             let q = &mut scr.q[gi * gs * WP..(gi + 1) * gs * WP];
@@ -406,8 +411,8 @@ fn pack_panel<S: Source, const W: usize, const WP: usize, const VSHIFT: bool>(
 }
 
 /// The STREAM16 fast path of `pack_stream.rs` for one group, when it applies (nearest-even
-/// rounding, a unit stride along the lines or along K); `false` leaves the group to the
-/// general path.
+/// rounding, a unit stride along the lines or along K): the layout it wrote `q` in, or `None`
+/// to leave the group to the general path.
 #[inline(always)]
 fn fast_group<S: Source, const WP: usize, const VSHIFT: bool>(
     src: &S,
@@ -415,20 +420,29 @@ fn fast_group<S: Source, const WP: usize, const VSHIFT: bool>(
     p: u32,
     q: &mut [i32],
     scales: &mut [i32; WP],
-) -> bool {
-    let (Some(stream), lines) = (src.stream16(), at.lines) else {
-        return false;
-    };
+) -> Option<Layout> {
+    let stream = src.stream16()?;
+    let lines = at.lines;
     if lines.rounding != Rounding::NearestEven {
-        return false;
+        return None;
     }
     if lines.line_stride == 1 {
-        quantize_lanes::<WP, VSHIFT>(stream, at, p, q, scales)
+        quantize_lanes::<WP, VSHIFT>(stream, at, p, q, scales).then_some(Layout::KLane)
     } else if lines.k_stride == 1 {
-        quantize_runs::<WP, VSHIFT>(stream, at, p, q, scales)
+        quantize_runs::<WP, VSHIFT>(stream, at, p, q, scales).then_some(Layout::LaneK)
     } else {
-        false
+        None
     }
+}
+
+/// How one group's quantized mantissas lie in the `q` scratch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+enum Layout {
+    /// `q[k * WP + lane]`: what the general path and the lines-contiguous fast path write.
+    #[default]
+    KLane,
+    /// `q[lane * gs + k]`: the K-contiguous fast path keeps each line's run as it read it.
+    LaneK,
 }
 
 /// Reads group `g` (K indices `k0..k0 + gs`) of lines `line0..line0 + live` into the
@@ -657,6 +671,17 @@ fn write_block<const W: usize, const WP: usize, const VSHIFT: bool>(
         }
         let q = &scr.q[gi * gs * WP..(gi + 1) * gs * WP];
         let dst = &mut data[g * gs / 2 * W..(g + 1) * gs / 2 * W];
+        if scr.layout[gi] == Layout::LaneK {
+            // Each line's run pairs up in place; the pairs go out with a stride of W.
+            for (w, run) in q.chunks_exact(gs).take(W).enumerate() {
+                for (t, pair) in run.chunks_exact(2).enumerate() {
+                    let lo16 = shl::<VSHIFT>(pair[0] as u32, up[w]) & 0xffff;
+                    let hi16 = shl::<VSHIFT>(pair[1] as u32, up[w]);
+                    dst[t * W + w] = lo16 | (hi16 << 16);
+                }
+            }
+            continue;
+        }
         for (pairs, rows) in dst.chunks_exact_mut(W).zip(q.chunks_exact(2 * WP)) {
             let (even, odd) = rows.split_at(WP);
             // All `WP` lanes (a whole vector; lanes past `W` are zero padding), then the `W`

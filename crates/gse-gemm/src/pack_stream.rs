@@ -165,7 +165,8 @@ pub(crate) fn quantize_lanes<const WP: usize, const VSHIFT: bool>(
 }
 
 /// K contiguous in storage (`k_stride == 1`, a row-major A): quantizes each live line's group
-/// into `q` (`[k][lane]`, lanes past `live` zero) and `scales`. `false`: fall back.
+/// into `q` *lane-major* (`[lane][k]`: each line's values stay contiguous, as they were read;
+/// lanes `live..WP` zero) and `scales`. `false`: fall back.
 #[inline(always)]
 pub(crate) fn quantize_runs<const WP: usize, const VSHIFT: bool>(
     src: Stream16<'_>,
@@ -174,15 +175,9 @@ pub(crate) fn quantize_runs<const WP: usize, const VSHIFT: bool>(
     q: &mut [i32],
     scales: &mut [i32; WP],
 ) -> bool {
-    const MAX_GROUP: usize = 256;
     let (kn, gs) = (at.kn(), at.gs);
-    if gs > MAX_GROUP {
-        return false;
-    }
     let d0 = STREAM_BITS - p;
     let max = (1u32 << p) - 1;
-    let mut line_q = [0i32; MAX_GROUP];
-    q.fill(0);
     for w in 0..at.live {
         let i = at.index(w, 0);
         let (m, e) = (&src.mant[i..i + kn], &src.scale[i..i + kn]);
@@ -196,8 +191,11 @@ pub(crate) fn quantize_runs<const WP: usize, const VSHIFT: bool>(
         if unnormal != 0 || emax == 255 {
             return false;
         }
+        let line_q = &mut q[w * gs..(w + 1) * gs];
+        line_q[kn..].fill(0);
         if emax < 0 {
             scales[w] = ZERO;
+            line_q[..kn].fill(0);
             continue;
         }
         let mut extra = 0;
@@ -205,7 +203,7 @@ pub(crate) fn quantize_runs<const WP: usize, const VSHIFT: bool>(
         for pass in 0..2 {
             let base = emax as u32 + d0 + extra;
             let mut over = 0u32;
-            for (o, (&mv, &ev)) in line_q.iter_mut().zip(m.iter().zip(e)) {
+            for (o, (&mv, &ev)) in line_q[..kn].iter_mut().zip(m.iter().zip(e)) {
                 let mv = mv as i32;
                 let lane = Shift::new::<VSHIFT>(base.wrapping_sub(ev as u32));
                 let r = lane.round(mv.unsigned_abs());
@@ -218,10 +216,8 @@ pub(crate) fn quantize_runs<const WP: usize, const VSHIFT: bool>(
             extra = 1;
         }
         scales[w] = emax - SCALE_BIAS + extra as i32;
-        for (kk, &v) in line_q[..kn].iter().enumerate() {
-            q[kk * WP + w] = v;
-        }
     }
+    q[at.live * gs..].fill(0);
     for s in &mut scales[at.live..] {
         *s = ZERO;
     }
