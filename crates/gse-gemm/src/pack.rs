@@ -117,6 +117,11 @@ impl Panel<'_> {
 }
 
 impl Panels {
+    /// Bytes allocated by the panel data (the exponent tables are small beside it).
+    pub fn capacity_bytes(&self) -> usize {
+        self.data.capacity() * core::mem::size_of::<u32>()
+    }
+
     pub fn panel(&self, p: usize) -> Panel<'_> {
         let w = self.width;
         let glen = self.groups * self.group / 2 * w;
@@ -177,6 +182,10 @@ pub(crate) fn pack(lines: &Lines<'_>, plan: &Plan, spec: PackSpec, out: &mut Pan
     resize(&mut out.block_exp, count * blocks * width);
     resize(&mut out.group_exp, count * groups * width);
     if count == 0 || groups == 0 {
+        // Nothing to pack (K = 0): tables of a reused buffer must not keep the last product's.
+        out.base.fill(0);
+        out.spread.fill(0);
+        out.aligned.fill(true);
         return;
     }
     let job = Job {
