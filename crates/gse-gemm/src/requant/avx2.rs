@@ -7,28 +7,36 @@ use core::arch::x86_64::*;
 
 use gse::{SCALE_BIAS, SCALE_MAX, SCALE_MIN};
 
-/// Bit length of each lane, read as u32.
+/// Bit length of each lane, read as u32: per byte from two 16-entry nibble tables
+/// (`vpshufb`), then the highest non-zero byte's length plus its bit offset (AVX2 has no
+/// vector `lzcnt`; a float conversion would be floating point).
 #[inline]
 #[target_feature(enable = "avx2")]
 fn bit_length(x: __m256i) -> __m256i {
-    let zero = _mm256_setzero_si256();
-    let mut x = x;
-    let mut n = zero;
-    macro_rules! step {
-        ($sh:literal) => {
-            let t = _mm256_srli_epi32::<$sh>(x);
-            let is_zero = _mm256_cmpeq_epi32(t, zero);
-            x = _mm256_blendv_epi8(t, x, is_zero);
-            n = _mm256_add_epi32(n, _mm256_andnot_si256(is_zero, _mm256_set1_epi32($sh)));
-        };
-    }
-    step!(16);
-    step!(8);
-    step!(4);
-    step!(2);
-    step!(1);
-    // x is now 0 or 1.
-    _mm256_add_epi32(n, x)
+    #[rustfmt::skip]
+    let low_lut = _mm256_setr_epi8(
+        0, 1, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 4, 4,
+        0, 1, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 4, 4, 4, 4,
+    );
+    #[rustfmt::skip]
+    let high_lut = _mm256_setr_epi8(
+        0, 5, 6, 6, 7, 7, 7, 7, 8, 8, 8, 8, 8, 8, 8, 8,
+        0, 5, 6, 6, 7, 7, 7, 7, 8, 8, 8, 8, 8, 8, 8, 8,
+    );
+    let nibble = _mm256_set1_epi8(0x0f);
+    let low = _mm256_shuffle_epi8(low_lut, _mm256_and_si256(x, nibble));
+    let high = _mm256_shuffle_epi8(
+        high_lut,
+        _mm256_and_si256(_mm256_srli_epi32::<4>(x), nibble),
+    );
+    let byte_len = _mm256_max_epu8(low, high); // 0..=8 per byte
+    // Byte i of a lane counts from bit 8i, where it is non-zero.
+    let offsets = _mm256_set1_epi32(0x1810_0800);
+    let empty = _mm256_cmpeq_epi8(byte_len, _mm256_setzero_si256());
+    let t = _mm256_add_epi8(byte_len, _mm256_andnot_si256(empty, offsets));
+    let t = _mm256_max_epu8(t, _mm256_srli_epi32::<8>(t));
+    let t = _mm256_max_epu8(t, _mm256_srli_epi32::<16>(t));
+    _mm256_and_si256(t, _mm256_set1_epi32(0xff))
 }
 
 /// Rounds lanes `acc * 2^exp` to `p` magnitude bits: `(biased scale, mantissa)` per lane, or
@@ -160,4 +168,42 @@ pub(crate) unsafe fn store_i8(dst: *mut i8, v: __m256i) {
 pub(crate) unsafe fn store_i32(dst: *mut i32, v: __m256i) {
     // SAFETY: per the contract.
     unsafe { _mm256_storeu_si256(dst as *mut __m256i, v) };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bit_length_matches_leading_zeros_on_every_bit_position() {
+        if !is_x86_feature_detected!("avx2") {
+            return;
+        }
+        let mut values: Vec<u32> = vec![0, 1, u32::MAX, 1 << 31];
+        for b in 0..32 {
+            values.extend([1u32 << b, (1u32 << b) | 1, (1u32 << b).wrapping_mul(3) >> 1]);
+            values.push(((1u64 << (b + 1)) - 1) as u32);
+        }
+        let mut x = 0x9e37_79b9u32;
+        for _ in 0..4000 {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            values.push(x >> (x % 32));
+        }
+        for chunk in values.chunks(8) {
+            let mut lanes = [0u32; 8];
+            lanes[..chunk.len()].copy_from_slice(chunk);
+            // SAFETY: AVX2 detected above; unaligned loads/stores of 8 u32.
+            let got = unsafe {
+                let v = _mm256_loadu_si256(lanes.as_ptr() as *const __m256i);
+                let mut out = [0u32; 8];
+                _mm256_storeu_si256(out.as_mut_ptr() as *mut __m256i, bit_length(v));
+                out
+            };
+            for (l, g) in lanes.iter().zip(got) {
+                assert_eq!(g, 32 - l.leading_zeros(), "bit length of {l:#x}");
+            }
+        }
+    }
 }
