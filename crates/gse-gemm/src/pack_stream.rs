@@ -8,9 +8,10 @@
 //! the compiler vectorizes; a group whose largest member rounds up to `2^P` is rounded again
 //! one step coarser, exactly as [`gse::quantize_group`] settles a carry.
 //!
-//! A group with an unnormalized member, a scale byte at the very top (where a carry would
-//! saturate) or a partial panel returns `false`, and the caller takes the general path; both
-//! give the same mantissas and scales, so the choice never shows in the result.
+//! A group with an unnormalized member or a scale byte at the very top (where a carry would
+//! saturate), or a lines-contiguous panel whose whole vector of lanes would read past the last
+//! line, returns `false`, and the caller takes the general path; both give the same mantissas
+//! and scales, so the choice never shows in the result.
 
 use gse::SCALE_BIAS;
 
@@ -127,8 +128,8 @@ pub(crate) fn quantize_lanes<const WP: usize, const VSHIFT: bool>(
         let row = &mut q[kk * WP..(kk + 1) * WP];
         for w in 0..WP {
             let mv = m[w] as i32;
-            // Members of a group have `e <= emax` (zeros round to 0 whatever their shift).
-            // Zeros round to 0 whatever their (unrelated) scale byte makes the shift.
+            // Non-zero members have `e <= emax`; zeros round to 0 whatever shift their
+            // (unrelated) scale byte gives.
             let lane = Shift::new::<VSHIFT>(base[w].wrapping_sub(e[w] as u32));
             let r = lane.round(mv.unsigned_abs());
             over[w] |= (r > max) as u32;
