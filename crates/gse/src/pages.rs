@@ -92,6 +92,10 @@ mod tests {
         let eligible = thp_eligible(inner);
         if offered {
             assert_eq!(eligible, Some(true), "THP mode {mode:?}");
+        } else {
+            // No THP here: the advice must have been a harmless no-op.
+            assert_ne!(eligible, Some(true), "THP mode {mode:?}");
         }
+        assert!(v.iter().all(|&x| x == 0));
     }
 }
