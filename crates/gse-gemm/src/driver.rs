@@ -317,9 +317,11 @@ pub(crate) fn pack_only(batch: &Batch<'_>, cfg: &GemmConfig) -> bool {
             parallel: true,
             kernel,
         };
-        let mut p = Panels::default();
+        let mut p = reuse::take();
         pack(&lines, &plan, spec, &mut p);
-        p.count
+        let count = p.count;
+        reuse::give_back(vec![p]);
+        count
     };
     (0..batch.len())
         .map(|e| one(e, Side::A) + one(e, Side::B))

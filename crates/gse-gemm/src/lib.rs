@@ -46,6 +46,8 @@ mod error;
 mod kernel;
 mod pack;
 mod pack_stream;
+#[cfg(target_arch = "x86_64")]
+mod pack_stream_avx2;
 mod quant;
 mod reference;
 mod requant;

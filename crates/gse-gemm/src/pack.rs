@@ -379,6 +379,10 @@ fn pack_panel<S: Source, const W: usize, const WP: usize, const VSHIFT: bool>(
     let mut saturated = 0u64;
     for b in 0..blocks {
         let range = plan.block_range(b);
+        if VSHIFT && let Some(all) = simd_block::<S, W>(src, job, line0, live, b, scr, out.data) {
+            out.aligned[b] = all;
+            continue;
+        }
         for (gi, g) in range.clone().enumerate() {
             let q = &mut scr.q[gi * gs * WP..(gi + 1) * gs * WP];
             let mut scales = [ZERO; WP];
@@ -417,6 +421,52 @@ fn pack_panel<S: Source, const W: usize, const WP: usize, const VSHIFT: bool>(
     }
     finish_exponents::<W>(job, scr, out);
     saturated
+}
+
+/// The vectorized STREAM16 path for all of block `b` (`pack_stream_avx2.rs`), when it applies;
+/// only called from code compiled for AVX2 (`VSHIFT`).
+#[inline(always)]
+fn simd_block<S: Source, const W: usize>(
+    src: &S,
+    job: &Job<'_>,
+    line0: usize,
+    live: usize,
+    b: usize,
+    scr: &mut Scratch,
+    data: &mut [u32],
+) -> Option<bool> {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let lines = job.lines;
+        let stream = src.stream16()?;
+        if lines.rounding != Rounding::NearestEven {
+            return None;
+        }
+        let block = crate::pack_stream_avx2::BlockJob {
+            src: stream,
+            lines,
+            line0,
+            live,
+            groups: job.plan.block_range(b),
+            gs: job.plan.group,
+            p: job.plan.p,
+            shift: job.spec.shift,
+        };
+        let out = crate::pack_stream_avx2::BlockOut {
+            scale: &mut scr.scale,
+            x: &mut scr.x,
+            lo: &mut scr.lo[b * W..(b + 1) * W],
+            data,
+        };
+        // SAFETY: only `pack_panel_avx2` (compiled for AVX2 and called only once AVX2 was
+        // detected) instantiates `pack_panel` with `VSHIFT`, the only caller of this path.
+        unsafe { crate::pack_stream_avx2::pack_block::<W>(&block, out) }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let _ = (src, job, line0, live, b, scr, data);
+        None
+    }
 }
 
 /// The STREAM16 fast path of `pack_stream.rs` for one group, when it applies (nearest-even

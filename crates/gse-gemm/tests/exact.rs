@@ -7,7 +7,7 @@ mod common;
 
 use common::*;
 use gse::{Dyadic, GseBlocks, GseFormat, Rounding, SplitMix64};
-use gse_gemm::{GemmConfig, MatRef, linear, matmul, matmul_batched};
+use gse_gemm::{GemmConfig, Kernel, MatRef, linear, matmul, matmul_batched, matmul_with};
 
 fn cfg(operand: GseFormat, out: GseFormat) -> GemmConfig {
     GemmConfig {
@@ -339,6 +339,68 @@ fn stream16_operands_in_every_layout_match_the_oracle() {
                         &oracle(&[av], &[bv], None, &c),
                         &format!("{m}x{k}x{n} {operand} a{ai} b{bi}"),
                     );
+                }
+            }
+        }
+    }
+}
+
+/// Normalized STREAM16 values (what burn's tensors hold) that the vectorized packing takes
+/// without declining: zeros, exponents spread over a few steps (unaligned lines and blocks
+/// too), and mantissas just below `2^15`, which carry at every operand width.
+fn stream16_normalized(rng: &mut SplitMix64, rows: usize, cols: usize) -> GseBlocks {
+    let vals: Vec<Dyadic> = (0..rows * cols)
+        .map(|_| {
+            let mant = (rng.next_u64() >> 40) as i64 - (1 << 23);
+            match rng.below(24) {
+                0 => Dyadic::ZERO,
+                1..=4 => Dyadic::new(
+                    ((1 << 23) - 1 - rng.below(1 << 12) as i64) * (1 - 2 * (mant & 1)),
+                    -23 - rng.below(3) as i32,
+                ),
+                5 => Dyadic::new(mant, -10 - rng.below(12) as i32),
+                _ => Dyadic::new(mant, -23 - rng.below(4) as i32),
+            }
+        })
+        .collect();
+    gse::encode_dyadics(GseFormat::STREAM16, &vals, Rounding::NearestEven)
+}
+
+#[test]
+fn vectorized_stream16_packing_matches_the_oracle_and_the_portable_kernel() {
+    let mut rng = SplitMix64::new(78);
+    // K over one block (with a partial last group), panels of 6 and 16 lines with and
+    // without a partial last one, and group sizes of 8, 16 and 32.
+    for (m, k, n) in [(12, 64, 32), (13, 1100, 35), (30, 520, 48), (6, 40, 16)] {
+        let a = stream16_normalized(&mut rng, m, k);
+        let at = stream16_normalized(&mut rng, k, m);
+        let b = stream16_normalized(&mut rng, k, n);
+        let bt = stream16_normalized(&mut rng, n, k);
+        let a_views = [
+            MatRef::row_major(&a, m, k),
+            MatRef::row_major(&at, k, m).t(),
+        ];
+        let b_views = [
+            MatRef::row_major(&b, k, n),
+            MatRef::row_major(&bt, n, k).t(),
+        ];
+        let formats = [
+            GseFormat::INT8,
+            GseFormat::INT6,
+            GseFormat::INT4,
+            GseFormat::new(6, 8).unwrap(),
+            GseFormat::new(8, 16).unwrap(),
+        ];
+        for operand in formats {
+            let c = cfg(operand, GseFormat::EXACT);
+            for (ai, av) in a_views.iter().enumerate() {
+                for (bi, bv) in b_views.iter().enumerate() {
+                    let what = format!("{m}x{k}x{n} {operand} a{ai} b{bi}");
+                    let want = oracle(&[*av], &[*bv], None, &c);
+                    for kernel in [Kernel::Avx2, Kernel::Portable] {
+                        let got = matmul_with(*av, *bv, &c, kernel).unwrap();
+                        assert_same(&got, &want, &format!("{what} {kernel:?}"));
+                    }
                 }
             }
         }
