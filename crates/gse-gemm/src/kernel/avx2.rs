@@ -16,7 +16,8 @@ use super::{MR, NR, Tile32, Tile64};
 pub(super) unsafe fn dot(kpairs: usize, a: *const u32, b: *const u32, out: &mut Tile32) {
     let mut c = [_mm256_setzero_si256(); 2 * MR];
     let (mut a, mut b) = (a, b);
-    for _ in 0..kpairs {
+    // One k-pair: two B vectors, each A pair broadcast and multiplied with both.
+    let step = |c: &mut [__m256i; 2 * MR], a: *const u32, b: *const u32| {
         // SAFETY: within the bounds the caller guarantees; unaligned loads throughout.
         unsafe {
             let b0 = _mm256_loadu_si256(b as *const __m256i);
@@ -26,9 +27,21 @@ pub(super) unsafe fn dot(kpairs: usize, a: *const u32, b: *const u32, out: &mut 
                 c[2 * i] = _mm256_add_epi32(c[2 * i], _mm256_madd_epi16(av, b0));
                 c[2 * i + 1] = _mm256_add_epi32(c[2 * i + 1], _mm256_madd_epi16(av, b1));
             }
-            a = a.add(MR);
-            b = b.add(NR);
         }
+    };
+    // Two k-pairs per iteration: the loop's own instructions (pointer steps, the branch)
+    // compete with the 12 `vpmaddwd` + 12 `vpaddd` for the 6-wide dispatch.
+    for _ in 0..kpairs / 2 {
+        step(&mut c, a, b);
+        // SAFETY: as above.
+        unsafe {
+            step(&mut c, a.add(MR), b.add(NR));
+            a = a.add(2 * MR);
+            b = b.add(2 * NR);
+        }
+    }
+    if kpairs % 2 == 1 {
+        step(&mut c, a, b);
     }
     let dst = out.as_mut_ptr() as *mut __m256i;
     for (k, v) in c.iter().enumerate() {

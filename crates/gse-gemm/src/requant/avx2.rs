@@ -1,7 +1,7 @@
 //! Rounding 8 i32 results at once to a one-element-group format, for tiles whose exact sums
-//! are i32 (one aligned K-block). The same integer recipe as `round_one`, lane-wise:
-//! bit length by a 5-step binary search (AVX2 has no vector `lzcnt`), then a variable left
-//! (exact) or right (nearest-even) shift and the carry fix-up.
+//! are i32 (or narrowed to i32). The same results as `round_one`, lane-wise: bit length by
+//! nibble tables (AVX2 has no vector `lzcnt`), a normalizing left shift, one nearest-even
+//! right shift by a constant, and the carry fix-up.
 
 use core::arch::x86_64::*;
 
@@ -40,12 +40,20 @@ fn bit_length(x: __m256i) -> __m256i {
 }
 
 /// Rounds lanes `acc * 2^exp` to `p` magnitude bits: `(biased scale, mantissa)` per lane, or
-/// `None` when some lane's scale clamps (the caller redoes those 8 in scalar code).
+/// `None` when some lane's scale clamps, `|acc| = 2^31`, or `p > 30` (the caller redoes those
+/// 8 in scalar code).
+///
+/// Each magnitude is first normalized with its leading one at bit 30 (an exact left shift by
+/// `31 - bits`), so the rounding to `p` bits is one right shift by the constant `31 - p`,
+/// nearest-even; values that already fit have zeros there and come out unchanged.
 ///
 /// Safe to call only where AVX2 is enabled (a `target_feature` function).
 #[inline]
 #[target_feature(enable = "avx2")]
 pub(crate) fn round8(acc: __m256i, exp: __m256i, p: u32) -> Option<(__m256i, __m256i)> {
+    if p > 30 {
+        return None;
+    }
     let zero = _mm256_setzero_si256();
     let one = _mm256_set1_epi32(1);
     let is_zero = _mm256_cmpeq_epi32(acc, zero);
@@ -54,30 +62,24 @@ pub(crate) fn round8(acc: __m256i, exp: __m256i, p: u32) -> Option<(__m256i, __m
     let top = _mm256_add_epi32(exp, bits);
     let low = _mm256_cmpgt_epi32(_mm256_set1_epi32(SCALE_MIN), top);
     let high = _mm256_cmpgt_epi32(top, _mm256_set1_epi32(SCALE_MAX - 1));
-    let bad = _mm256_andnot_si256(is_zero, _mm256_or_si256(low, high));
+    let wide = _mm256_cmpgt_epi32(bits, _mm256_set1_epi32(31));
+    let bad = _mm256_or_si256(
+        _mm256_andnot_si256(is_zero, _mm256_or_si256(low, high)),
+        wide,
+    );
     if _mm256_movemask_epi8(bad) != 0 {
         return None;
     }
-    let d = _mm256_sub_epi32(bits, _mm256_set1_epi32(p as i32));
-    let up = _mm256_max_epi32(_mm256_sub_epi32(zero, d), zero);
-    let dn = _mm256_max_epi32(d, zero); // <= 31: bits <= 32, p >= 1
-    let rounding = _mm256_cmpgt_epi32(dn, zero); // -1 where shifting right
-    // 2^(dn-1) - 1 where rounding, else 0; with mag <= 2^31 the sum stays below 2^32.
-    let half_minus_one =
-        _mm256_add_epi32(_mm256_srli_epi32::<1>(_mm256_sllv_epi32(one, dn)), rounding);
-    let odd = _mm256_and_si256(
-        _mm256_srlv_epi32(mag, dn),
-        _mm256_srli_epi32::<31>(rounding),
-    );
-    let sum = _mm256_add_epi32(
-        _mm256_add_epi32(_mm256_sllv_epi32(mag, up), half_minus_one),
-        odd,
-    );
-    let r = _mm256_srlv_epi32(sum, dn);
+    let shift = _mm_cvtsi32_si128(31 - p as i32);
+    let normal = _mm256_sllv_epi32(mag, _mm256_sub_epi32(_mm256_set1_epi32(31), bits));
+    let odd = _mm256_and_si256(_mm256_srl_epi32(normal, shift), one);
+    // `normal < 2^31` and the addend `<= 2^29`: the u32 sum does not wrap.
+    let half_minus_one = _mm256_set1_epi32((1i32 << (30 - p)) - 1);
+    let sum = _mm256_add_epi32(_mm256_add_epi32(normal, half_minus_one), odd);
+    let r = _mm256_srl_epi32(sum, shift);
     let carry = _mm256_srl_epi32(r, _mm_cvtsi32_si128(p as i32)); // 0 or 1
     let r = _mm256_srlv_epi32(r, carry);
-    let sign = _mm256_srai_epi32::<31>(acc);
-    let mant = _mm256_sub_epi32(_mm256_xor_si256(r, sign), sign);
+    let mant = _mm256_sign_epi32(r, acc);
     let scale = _mm256_blendv_epi8(
         _mm256_add_epi32(top, carry),
         _mm256_set1_epi32(SCALE_MIN),
@@ -113,6 +115,32 @@ pub(crate) unsafe fn narrow8(src: *const i64) -> Option<__m256i> {
         _mm256_cmpeq_epi64(back_hi, hi),
     );
     (_mm256_movemask_epi8(same) == -1).then_some(narrow)
+}
+
+/// Stores 16 rounded outputs, `(scales, mantissas)` of two [`round8`] results, as scale bytes
+/// at `scales` and i16 mantissas at `mant`: one pack chain for both halves.
+///
+/// # Safety
+/// AVX2; `scales` valid for 16 bytes and `mant` for 16 i16.
+#[inline]
+#[target_feature(enable = "avx2")]
+pub(crate) unsafe fn store16_i16(
+    scales: *mut u8,
+    mant: *mut i16,
+    (s0, m0): (__m256i, __m256i),
+    (s1, m1): (__m256i, __m256i),
+) {
+    // Per 128-bit lane the packs interleave the two halves; one permute restores the order.
+    let order = |v: __m256i| _mm256_permute4x64_epi64::<0b1101_1000>(v);
+    let m = order(_mm256_packs_epi32(m0, m1));
+    let w = order(_mm256_packus_epi32(s0, s1));
+    let b = _mm256_packus_epi16(w, w); // per lane: bytes 0..7 twice | 8..15 twice
+    let b = _mm256_permute4x64_epi64::<0b1000>(b);
+    // SAFETY: per the contract.
+    unsafe {
+        _mm256_storeu_si256(mant as *mut __m256i, m);
+        _mm_storeu_si128(scales as *mut __m128i, _mm256_castsi256_si128(b));
+    }
 }
 
 /// Stores 8 biased scales (each in `0..=255`) as bytes at `dst`.
@@ -203,6 +231,66 @@ mod tests {
             };
             for (l, g) in lanes.iter().zip(got) {
                 assert_eq!(g, 32 - l.leading_zeros(), "bit length of {l:#x}");
+            }
+        }
+    }
+
+    #[test]
+    fn round8_matches_round_one_lane_by_lane() {
+        if !is_x86_feature_detected!("avx2") {
+            return;
+        }
+        let mut values: Vec<i32> = vec![0, 1, -1, i32::MAX, -i32::MAX, 3, -3];
+        for b in 0..31 {
+            let v = 1i32 << b;
+            values.extend([v, -v, v | 1, v.wrapping_mul(3) >> 1, v - 1, -(v - 1)]);
+        }
+        // Ties and carries at every width: `(2^q - 1) * 2^k + 2^(k - 1)` and neighbours.
+        for q in 1..31 {
+            for k in 1..(31 - q) {
+                let v = (((1i64 << q) - 1) << k) + (1i64 << (k - 1));
+                if v <= i32::MAX as i64 {
+                    let v = v as i32;
+                    values.extend([v, v - 1, v + 1, -v]);
+                }
+            }
+        }
+        let mut x = 0x2545_f491u32;
+        for _ in 0..4000 {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            values.push((x as i32) >> (x % 31));
+        }
+        for p in [1u32, 7, 15, 24, 30] {
+            for (c, chunk) in values.chunks(8).enumerate() {
+                let mut acc = [0i32; 8];
+                acc[..chunk.len()].copy_from_slice(chunk);
+                let exp: [i32; 8] = core::array::from_fn(|j| (c as i32 * 7 + j as i32) % 40 - 60);
+                // SAFETY: AVX2 detected above; unaligned loads/stores of 8 i32.
+                let got = unsafe {
+                    let a = _mm256_loadu_si256(acc.as_ptr() as *const __m256i);
+                    let e = _mm256_loadu_si256(exp.as_ptr() as *const __m256i);
+                    round8(a, e, p).map(|(s, m)| {
+                        let (mut so, mut mo) = ([0i32; 8], [0i32; 8]);
+                        _mm256_storeu_si256(so.as_mut_ptr() as *mut __m256i, s);
+                        _mm256_storeu_si256(mo.as_mut_ptr() as *mut __m256i, m);
+                        (so, mo)
+                    })
+                };
+                let Some((scales, mants)) = got else {
+                    continue;
+                };
+                for j in 0..8 {
+                    let (scale, mant, _) = crate::requant::round_one(acc[j] as i64, exp[j], p);
+                    assert_eq!(
+                        (scales[j] - SCALE_BIAS, mants[j]),
+                        (scale, mant),
+                        "p {p}: {} * 2^{}",
+                        acc[j],
+                        exp[j]
+                    );
+                }
             }
         }
     }

@@ -148,6 +148,41 @@ unsafe fn store_rounded8(
     true
 }
 
+/// Rounds and stores a whole tile row of 16 i32 results to i16 mantissas; false (nothing
+/// written) when [`avx2::round8`] declines either half.
+///
+/// # Safety
+/// AVX2 is enabled; `acc` and `exp_b` hold 16 values and the 16 outputs from `idx` are inside
+/// the writer's buffers.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+#[target_feature(enable = "avx2")]
+unsafe fn round16_i16(
+    mant: *mut i16,
+    scales: *mut u8,
+    idx: usize,
+    acc: &[i32],
+    exp_row: i32,
+    exp_b: &[i32],
+    p: u32,
+) -> bool {
+    use core::arch::x86_64::*;
+    let (acc, exp_b) = (&acc[..16], &exp_b[..16]);
+    let row = _mm256_set1_epi32(exp_row);
+    // SAFETY: the slices above hold the 16 values read.
+    let half = |h: usize| unsafe {
+        let a = _mm256_loadu_si256(acc.as_ptr().add(8 * h) as *const __m256i);
+        let e = _mm256_loadu_si256(exp_b.as_ptr().add(8 * h) as *const __m256i);
+        avx2::round8(a, _mm256_add_epi32(e, row), p)
+    };
+    let (Some(lo), Some(hi)) = (half(0), half(1)) else {
+        return false;
+    };
+    // SAFETY: per the contract.
+    unsafe { avx2::store16_i16(scales.add(idx), mant.add(idx), lo, hi) };
+    true
+}
+
 pub(crate) enum DirectMant {
     I8(*mut i8),
     I16(*mut i16),
@@ -204,6 +239,14 @@ impl Writer {
         #[cfg(target_arch = "x86_64")]
         if let (Kernel::Avx2, Writer::Direct { mant, scales, p }) = (kernel, self) {
             use core::arch::x86_64::*;
+            if n == 16
+                && let DirectMant::I16(m) = mant
+                // SAFETY: AVX2 is detected (resolved kernel); the 16 lanes are inside `acc`,
+                // `exp_b` and, per the contract, the output.
+                && unsafe { round16_i16(*m, *scales, idx0, acc, exp_row, exp_b, *p) }
+            {
+                return 0;
+            }
             while done + 8 <= n {
                 // SAFETY: AVX2 is detected (resolved kernel); the 8 lanes are inside `acc`,
                 // `exp_b` and, per the contract, the output.
