@@ -1,5 +1,6 @@
 //! [`GseTensor`]: shared GSE storage seen through a [`Layout`].
 
+use std::mem::MaybeUninit;
 use std::sync::Arc;
 
 use gse::{
@@ -47,8 +48,15 @@ impl GseTensor {
     pub fn to_f32(&self) -> Vec<f32> {
         use rayon::prelude::*;
         const CHUNK: usize = 4096;
-        let mut out = gse::pages::zeroed::<f32>(self.num_elements());
-        out.par_chunks_mut(CHUNK)
+        let n = self.num_elements();
+        // Decoded straight into the new buffer's capacity: zero-filling it first (what
+        // `vec![0.0; n]` does whenever the allocator recycles memory) was a serial pass over
+        // the whole output before the parallel one.
+        let mut out: Vec<f32> = Vec::with_capacity(n);
+        let spare = &mut out.spare_capacity_mut()[..n];
+        gse::pages::advise_huge_pages(spare);
+        spare
+            .par_chunks_mut(CHUNK)
             .enumerate()
             .for_each(|(c, chunk)| {
                 if let Some(range) = self.layout.contiguous_range() {
@@ -61,10 +69,14 @@ impl GseTensor {
                             self.blocks.mantissa(p),
                             self.blocks.lsb_of(p),
                         );
-                        *o = f32::from_bits(bits);
+                        o.write(f32::from_bits(bits));
                     }
                 })
             });
+        // SAFETY: every chunk of the first `n` elements was written above: `decode_run`
+        // writes each element of its output, and `with_indices` hands out one index per
+        // element of the chunk.
+        unsafe { out.set_len(n) };
         out
     }
 
@@ -175,15 +187,16 @@ impl GseTensor {
 /// run and each value converts without data-dependent branches (random signs made the
 /// per-element branches of [`gse::f32_bits::small_to_f32_bits`] mispredict half the time).
 /// Identical bits: values outside the fast case take that function.
-fn decode_run(blocks: &GseBlocks, p0: usize, out: &mut [f32]) {
+/// Decodes values `p0..p0 + out.len()` of `blocks` into `out`, writing every element.
+fn decode_run(blocks: &GseBlocks, p0: usize, out: &mut [MaybeUninit<f32>]) {
     use gse::Mantissas;
-    let one = |o: &mut f32, p: usize, mant: i32| {
+    let one = |o: &mut MaybeUninit<f32>, p: usize, mant: i32| {
         let lsb = blocks.lsb_of(p);
         let bits = match fast_f32_bits(mant, lsb) {
             Some(b) => b,
             None => gse::f32_bits::small_to_f32_bits(mant, lsb),
         };
-        *o = f32::from_bits(bits);
+        o.write(f32::from_bits(bits));
     };
     let range = p0..p0 + out.len();
     match blocks.mantissas() {
@@ -210,7 +223,7 @@ fn decode_run(blocks: &GseBlocks, p0: usize, out: &mut [f32]) {
                 let sign = (m as i32 as u32) & 0x8000_0000;
                 let b = sign | (field as u32) << 23 | ((mag << frac_shift) & 0x007f_ffff);
                 all &= ok | (m == 0);
-                *o = f32::from_bits(if m == 0 { 0 } else { b });
+                o.write(f32::from_bits(if m == 0 { 0 } else { b }));
             }
             if !all {
                 for ((o, &m), p) in out.iter_mut().zip(mants).zip(range) {
@@ -294,9 +307,11 @@ mod decode_tests {
             .collect();
         for format in [GseFormat::STREAM16, GseFormat::EXACT, GseFormat::INT8] {
             let blocks = gse::encode_dyadics(format, &vals, Rounding::NearestEven);
-            let mut out = vec![0f32; vals.len() - 3];
+            let mut out = vec![MaybeUninit::new(f32::NAN); vals.len() - 3];
             decode_run(&blocks, 3, &mut out);
             for (i, o) in out.iter().enumerate() {
+                // SAFETY: initialized above (and overwritten by `decode_run`).
+                let o = unsafe { o.assume_init() };
                 let want =
                     gse::f32_bits::small_to_f32_bits(blocks.mantissa(i + 3), blocks.lsb_of(i + 3));
                 assert_eq!(o.to_bits(), want, "{format} element {}", i + 3);
