@@ -13,6 +13,7 @@ mod convert;
 mod device;
 pub mod ops;
 mod policy;
+mod readback;
 mod tensor;
 
 pub use backend::Gsq;

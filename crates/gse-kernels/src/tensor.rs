@@ -46,13 +46,22 @@ impl GseTensor {
 
     /// Logical elements in row-major order as f32.
     pub fn to_f32(&self) -> Vec<f32> {
+        let mut out = Vec::new();
+        self.to_f32_into(&mut out);
+        out
+    }
+
+    /// [`Self::to_f32`] into `out` (cleared first), reusing its allocation when it is large
+    /// enough.
+    pub fn to_f32_into(&self, out: &mut Vec<f32>) {
         use rayon::prelude::*;
         const CHUNK: usize = 4096;
         let n = self.num_elements();
-        // Decoded straight into the new buffer's capacity: zero-filling it first (what
+        out.clear();
+        out.reserve(n);
+        // Decoded straight into the buffer's capacity: zero-filling it first (what
         // `vec![0.0; n]` does whenever the allocator recycles memory) was a serial pass over
         // the whole output before the parallel one.
-        let mut out: Vec<f32> = Vec::with_capacity(n);
         let spare = &mut out.spare_capacity_mut()[..n];
         gse::pages::advise_huge_pages(spare);
         spare
@@ -77,7 +86,6 @@ impl GseTensor {
         // writes each element of its output, and `with_indices` hands out one index per
         // element of the chunk.
         unsafe { out.set_len(n) };
-        out
     }
 
     /// Logical elements in row-major order.

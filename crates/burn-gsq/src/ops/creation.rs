@@ -45,7 +45,7 @@ pub(crate) fn from_data(data: TensorData, device: &GsqDevice) -> GsqTensor {
 pub(crate) fn into_data(tensor: GsqTensor) -> TensorData {
     let shape = Shape::from(tensor.dims().to_vec());
     if tensor.dtype == FloatDType::F32 {
-        return TensorData::new(tensor.tensor.to_f32(), shape);
+        return crate::readback::f32_data(&tensor.tensor, shape);
     }
     dyadics_to_data(&tensor.values(), shape, tensor.dtype)
 }
