@@ -5,7 +5,9 @@
 //! Environment: `INTERLEAVE=flex` or `INTERLEAVE=ndarray` runs that backend's product of the
 //! same shape before each timed Gsq product, as `matmul_speed` interleaves them (it changes
 //! what the allocator and caches hold: the page faults of `into_data` appear then);
-//! `NOREAD=1` drops the result instead of reading it back.
+//! `NOREAD=1` drops the result instead of reading it back; `ONLY_OTHER=1` times the
+//! interleaved backend alone (Gsq's products are skipped). With `INTERLEAVE`, the other
+//! backend's median is printed too.
 
 use std::time::{Duration, Instant};
 
@@ -45,19 +47,28 @@ fn main() {
     let flex = (other == "flex").then(|| operands::<Flex>([b, m, k, n], &Default::default()));
     let nd = (other == "ndarray").then(|| operands::<NdArray>([b, m, k, n], &Default::default()));
     let mut times = Vec::with_capacity(reps);
+    let mut other_times = Vec::with_capacity(reps);
     for _ in 0..reps {
+        let start = Instant::now();
         if let Some(f) = &flex {
             product(f, true);
         }
         if let Some(f) = &nd {
             product(f, true);
         }
+        other_times.push(start.elapsed());
         let start = Instant::now();
-        product(&gsq, read);
+        if std::env::var_os("ONLY_OTHER").is_none() {
+            product(&gsq, read);
+        }
         times.push(start.elapsed());
     }
     times.sort();
+    other_times.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    if !other.is_empty() {
+        println!("{other}: median {:.3} ms", ms(other_times[reps / 2]));
+    }
     let median = times[reps / 2];
     let gops = 2.0 * (b * m * k * n) as f64 / median.as_secs_f64() / 1e9;
     println!(
