@@ -75,7 +75,8 @@ pub(crate) fn compute<'s>(
             exp_b: core::array::from_fn(|j| b.base[j] + b.block_exp[j]),
         };
     }
-    acc.fill(0);
+    // The first flush stores, so the accumulators need no clearing (unless K is empty).
+    let mut first = true;
     for blk in 0..plan.blocks() {
         let range = plan.block_range(blk);
         if a.aligned[blk] && b.aligned[blk] {
@@ -87,14 +88,21 @@ pub(crate) fn compute<'s>(
                 b.group_data(range.start),
                 d,
             );
-            kernel.flush(acc, d, &a.block_exp[blk * MR..], &b.block_exp[blk * NR..]);
+            let (ea, eb) = (&a.block_exp[blk * MR..], &b.block_exp[blk * NR..]);
+            kernel.flush(acc, d, ea, eb, first);
+            first = false;
         } else {
             counts.group_blocks += 1;
             for g in range {
                 kernel.dot(gs / 2, a.group_data(g), b.group_data(g), d);
-                kernel.flush(acc, d, &a.group_exp[g * MR..], &b.group_exp[g * NR..]);
+                let (ea, eb) = (&a.group_exp[g * MR..], &b.group_exp[g * NR..]);
+                kernel.flush(acc, d, ea, eb, first);
+                first = false;
             }
         }
+    }
+    if first {
+        acc.fill(0);
     }
     TileValue::Exact {
         acc,

@@ -53,7 +53,12 @@ pub(super) unsafe fn dot(kpairs: usize, a: *const u32, b: *const u32, out: &mut 
 /// # Safety
 /// AVX2 must be available; `ea` must be valid for `MR` reads and `eb` for `NR` reads.
 #[target_feature(enable = "avx2")]
-pub(super) unsafe fn flush(acc: &mut Tile64, d: &Tile32, ea: *const i32, eb: *const i32) {
+pub(super) unsafe fn flush<const ADD: bool>(
+    acc: &mut Tile64,
+    d: &Tile32,
+    ea: *const i32,
+    eb: *const i32,
+) {
     // SAFETY: every pointer below stays inside `acc`, `d`, `ea[..MR]` or `eb[..NR]`.
     unsafe {
         let ebv: [__m256i; NR / 4] = core::array::from_fn(|q| {
@@ -68,7 +73,12 @@ pub(super) unsafe fn flush(acc: &mut Tile64, d: &Tile32, ea: *const i32, eb: *co
                 let v = _mm256_cvtepi32_epi64(_mm_loadu_si128(dp.add(at) as *const __m128i));
                 let v = _mm256_sllv_epi64(v, _mm256_add_epi64(e, *ebq));
                 let slot = accp.add(at) as *mut __m256i;
-                _mm256_storeu_si256(slot, _mm256_add_epi64(_mm256_loadu_si256(slot), v));
+                let v = if ADD {
+                    _mm256_add_epi64(_mm256_loadu_si256(slot), v)
+                } else {
+                    v
+                };
+                _mm256_storeu_si256(slot, v);
             }
         }
     }

@@ -76,16 +76,24 @@ impl Kernel {
         }
     }
 
-    /// `acc[i][j] += d[i][j] << (ea[i] + eb[j])`; shifts are in `0..=62` and the sums fit
-    /// (the i64 bound of `bounds.rs`).
+    /// `acc[i][j] += d[i][j] << (ea[i] + eb[j])` (`=` for the first flush of a tile, `first`);
+    /// shifts are in `0..=62` and the sums fit (the i64 bound of `bounds.rs`).
     #[inline(always)]
-    pub(crate) fn flush(self, acc: &mut Tile64, d: &Tile32, ea: &[i32], eb: &[i32]) {
+    pub(crate) fn flush(self, acc: &mut Tile64, d: &Tile32, ea: &[i32], eb: &[i32], first: bool) {
         let (ea, eb) = (&ea[..MR], &eb[..NR]);
-        match self {
+        match (self, first) {
             #[cfg(target_arch = "x86_64")]
             // SAFETY: as in `dot`; the arrays have fixed sizes checked by the types.
-            Kernel::Avx2 => unsafe { avx2::flush(acc, d, ea.as_ptr(), eb.as_ptr()) },
-            _ => portable::flush(acc, d, ea, eb),
+            (Kernel::Avx2, false) => unsafe {
+                avx2::flush::<true>(acc, d, ea.as_ptr(), eb.as_ptr())
+            },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: as above.
+            (Kernel::Avx2, true) => unsafe {
+                avx2::flush::<false>(acc, d, ea.as_ptr(), eb.as_ptr())
+            },
+            (_, false) => portable::flush::<true>(acc, d, ea, eb),
+            (_, true) => portable::flush::<false>(acc, d, ea, eb),
         }
     }
 }

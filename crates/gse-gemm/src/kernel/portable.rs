@@ -25,10 +25,11 @@ pub(super) fn dot(kpairs: usize, a: &[u32], b: &[u32], out: &mut Tile32) {
     }
 }
 
-pub(super) fn flush(acc: &mut Tile64, d: &Tile32, ea: &[i32], eb: &[i32]) {
+pub(super) fn flush<const ADD: bool>(acc: &mut Tile64, d: &Tile32, ea: &[i32], eb: &[i32]) {
     for ((acc_row, d_row), &ei) in acc.chunks_exact_mut(NR).zip(d.chunks_exact(NR)).zip(ea) {
         for ((c, &v), &ej) in acc_row.iter_mut().zip(d_row).zip(eb) {
-            *c += (v as i64) << (ei + ej);
+            let shifted = (v as i64) << (ei + ej);
+            *c = if ADD { *c + shifted } else { shifted };
         }
     }
 }
