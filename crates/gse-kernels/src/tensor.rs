@@ -195,6 +195,60 @@ impl GseTensor {
 /// run and each value converts without data-dependent branches (random signs made the
 /// per-element branches of [`gse::f32_bits::small_to_f32_bits`] mispredict half the time).
 /// Identical bits: values outside the fast case take that function.
+/// One-scale-per-value i16 mantissas to f32, assuming each non-zero mantissa's top bit is
+/// bit `bits - 1` (as rounding always leaves it): then the f32 comes from shifts by constants
+/// only, and the loop vectorizes. Writes every element; false when some value did not fit
+/// that assumption (the caller redoes the run one by one).
+fn decode_normalized(
+    mants: &[i16],
+    scales: &[u8],
+    bits: u32,
+    out: &mut [MaybeUninit<f32>],
+) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: AVX2 was just detected.
+        return unsafe { decode_normalized_avx2(mants, scales, bits, out) };
+    }
+    decode_normalized_body(mants, scales, bits, out)
+}
+
+/// [`decode_normalized_body`] compiled for AVX2: eight lanes where the baseline has four, the
+/// same integer operations and results.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn decode_normalized_avx2(
+    mants: &[i16],
+    scales: &[u8],
+    bits: u32,
+    out: &mut [MaybeUninit<f32>],
+) -> bool {
+    decode_normalized_body(mants, scales, bits, out)
+}
+
+#[inline(always)]
+fn decode_normalized_body(
+    mants: &[i16],
+    scales: &[u8],
+    bits: u32,
+    out: &mut [MaybeUninit<f32>],
+) -> bool {
+    let low = 1u32 << (bits - 1);
+    let frac_shift = 24 - bits;
+    let mut all = true;
+    for ((o, &m), &sc) in out.iter_mut().zip(mants).zip(scales) {
+        let mag = (m as i32).unsigned_abs();
+        // f32 exponent field of `m * 2^(scale - bias - P)`: scale - bias - 1 + 127.
+        let field = sc as i32 - gse::SCALE_BIAS + 126;
+        let ok = mag >= low && (1..=254).contains(&field);
+        let sign = (m as i32 as u32) & 0x8000_0000;
+        let b = sign | (field as u32) << 23 | ((mag << frac_shift) & 0x007f_ffff);
+        all &= ok | (m == 0);
+        o.write(f32::from_bits(if m == 0 { 0 } else { b }));
+    }
+    all
+}
+
 /// Decodes values `p0..p0 + out.len()` of `blocks` into `out`, writing every element.
 fn decode_run(blocks: &GseBlocks, p0: usize, out: &mut [MaybeUninit<f32>]) {
     use gse::Mantissas;
@@ -214,26 +268,10 @@ fn decode_run(blocks: &GseBlocks, p0: usize, out: &mut [MaybeUninit<f32>]) {
             }
         }
         Mantissas::I16(v) if blocks.format().group_size() == 1 => {
-            // One scale per value: a non-zero mantissa whose top bit is bit P-1 (as rounding
-            // always leaves it) gives the f32 with shifts by constants only, so the loop
-            // vectorizes; anything else is redone one by one below.
             let bits = blocks.format().magnitude_bits();
             let scales = &blocks.scale_bytes()[range.clone()];
             let mants = &v[range.clone()];
-            let low = 1u32 << (bits - 1);
-            let frac_shift = 24 - bits;
-            let mut all = true;
-            for ((o, &m), &sc) in out.iter_mut().zip(mants).zip(scales) {
-                let mag = (m as i32).unsigned_abs();
-                // f32 exponent field of `m * 2^(scale - bias - P)`: scale - bias - 1 + 127.
-                let field = sc as i32 - gse::SCALE_BIAS + 126;
-                let ok = mag >= low && (1..=254).contains(&field);
-                let sign = (m as i32 as u32) & 0x8000_0000;
-                let b = sign | (field as u32) << 23 | ((mag << frac_shift) & 0x007f_ffff);
-                all &= ok | (m == 0);
-                o.write(f32::from_bits(if m == 0 { 0 } else { b }));
-            }
-            if !all {
+            if !decode_normalized(mants, scales, bits, out) {
                 for ((o, &m), p) in out.iter_mut().zip(mants).zip(range) {
                     one(o, p, m as i32);
                 }
