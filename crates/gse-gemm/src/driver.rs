@@ -454,16 +454,18 @@ impl Task<'_, '_> {
         let out_base = self.entry * m * n;
         let mut scratch = TileScratch::default();
         let mut saturated = 0u64;
+        // The task's A panels, sliced once rather than for every tile.
+        let rows = self.rows.start..self.rows.end.min(m.div_ceil(MR));
+        let a_panels: Vec<_> = rows.clone().map(|ip| a.panel(ip - a_first)).collect();
         for jp in self.cols.start..self.cols.end.min(self.b.count) {
             let bp = self.b.panel(jp);
             let c0 = jp * NR;
             let cn = NR.min(n - c0);
             let bias = self.batch.bias.as_deref().map(|b| &b[c0..c0 + cn]);
-            for ip in self.rows.start..self.rows.end.min(m.div_ceil(MR)) {
-                let ap = a.panel(ip - a_first);
+            for (ip, ap) in rows.clone().zip(&a_panels) {
                 let r0 = ip * MR;
                 let rn = MR.min(m - r0);
-                let value = compute(self.kernel, self.plan, &ap, &bp, bias, &mut scratch);
+                let value = compute(self.kernel, self.plan, ap, &bp, bias, &mut scratch);
                 for i in 0..rn {
                     let row = out_base + (r0 + i) * n + c0;
                     // SAFETY: row r0 + i, columns c0..c0 + cn of this entry are inside the

@@ -71,8 +71,8 @@ pub(crate) fn compute<'s>(
         kernel.dot(plan.groups * gs / 2, a.data, b.data, d);
         return TileValue::Exact32 {
             acc: d,
-            exp_a: core::array::from_fn(|i| a.base[i] + a.block_exp[i] - two_p),
-            exp_b: core::array::from_fn(|j| b.base[j] + b.block_exp[j]),
+            exp_a: sum_exp(&a.base[..MR], &a.block_exp[..MR], -two_p),
+            exp_b: sum_exp(&b.base[..NR], &b.block_exp[..NR], 0),
         };
     }
     // The first flush stores, so the accumulators need no clearing (unless K is empty).
@@ -106,9 +106,20 @@ pub(crate) fn compute<'s>(
     }
     TileValue::Exact {
         acc,
-        exp_a: core::array::from_fn(|i| a.base[i] - two_p),
-        exp_b: core::array::from_fn(|j| b.base[j]),
+        exp_a: sum_exp(&a.base[..MR], &[0; MR], -two_p),
+        exp_b: sum_exp(&b.base[..NR], &[0; NR], 0),
     }
+}
+
+/// `base[i] + rel[i] + offset` for the `W` lines of a panel (slices of exactly `W`: a plain
+/// loop without bounds checks, run once per tile).
+#[inline(always)]
+fn sum_exp<const W: usize>(base: &[i32], rel: &[i32], offset: i32) -> [i32; W] {
+    let mut out = [offset; W];
+    for ((o, &b), &r) in out.iter_mut().zip(base).zip(rel) {
+        *o += b + r;
+    }
+    out
 }
 
 /// Group by group into exact wide accumulators: any exponent spread, exact, ~20 ns a term.
