@@ -19,7 +19,7 @@ use crate::bounds::Plan;
 use crate::error::GemmError;
 use crate::kernel::{Kernel, MR, NR};
 use crate::pack::{Lines, PackSpec, Panels, Side, pack};
-use crate::requant::{Writer, add_bias, encode_staged};
+use crate::requant::{Writer, add_bias, encode_staged, tile_in_range};
 use crate::tile::{TileScratch, TileValue, compute};
 use crate::view::MatRef;
 use crate::{GemmConfig, reference};
@@ -466,6 +466,10 @@ impl Task<'_, '_> {
                 let r0 = ip * MR;
                 let rn = MR.min(m - r0);
                 let value = compute(self.kernel, self.plan, ap, &bp, bias, &mut scratch);
+                let in_range = match &value {
+                    TileValue::Exact32 { exp_a, exp_b, .. } => tile_in_range(exp_a, exp_b),
+                    _ => false,
+                };
                 for i in 0..rn {
                     let row = out_base + (r0 + i) * n + c0;
                     // SAFETY: row r0 + i, columns c0..c0 + cn of this entry are inside the
@@ -485,6 +489,7 @@ impl Task<'_, '_> {
                                     &acc[i * NR..i * NR + cn],
                                     exp_a[i],
                                     exp_b,
+                                    in_range,
                                 )
                             }
                             (TileValue::Exact { acc, exp_a, exp_b }, Some(bias)) => {

@@ -406,3 +406,31 @@ fn vectorized_stream16_packing_matches_the_oracle_and_the_portable_kernel() {
         }
     }
 }
+
+/// Products whose scales leave the output format's range (saturating above, flushing to
+/// zero or the smallest scale below) in tiles whose exact sums are i32: the per-tile range
+/// test that lets rows skip the per-lane checks must send these to the checked path.
+#[test]
+fn out_of_range_output_scales_in_i32_tiles() {
+    let mut rng = SplitMix64::new(79);
+    for shift in [-70i32, -64, 60, 66, 70] {
+        let (m, k, n) = (12, 32, 32);
+        let val = |rng: &mut SplitMix64| {
+            let mant = (rng.next_u64() >> 40) as i64 - (1 << 23);
+            Dyadic::new(mant, shift - 23 - rng.below(3) as i32)
+        };
+        let a: Vec<Dyadic> = (0..m * k).map(|_| val(&mut rng)).collect();
+        let b: Vec<Dyadic> = (0..k * n).map(|_| val(&mut rng)).collect();
+        let a = gse::encode_dyadics(GseFormat::STREAM16, &a, Rounding::NearestEven);
+        let b = gse::encode_dyadics(GseFormat::STREAM16, &b, Rounding::NearestEven);
+        let (av, bv) = (MatRef::row_major(&a, m, k), MatRef::row_major(&b, k, n));
+        for operand in [GseFormat::INT8, GseFormat::INT4] {
+            let c = cfg(operand, GseFormat::STREAM16);
+            let want = oracle(&[av], &[bv], None, &c);
+            for kernel in [Kernel::Avx2, Kernel::Portable] {
+                let got = matmul_with(av, bv, &c, kernel).unwrap();
+                assert_same(&got, &want, &format!("2^{shift} {operand} {kernel:?}"));
+            }
+        }
+    }
+}

@@ -51,6 +51,19 @@ fn bit_length(x: __m256i) -> __m256i {
 #[inline]
 #[target_feature(enable = "avx2")]
 pub(crate) fn round8(acc: __m256i, exp: __m256i, p: u32) -> Option<(__m256i, __m256i)> {
+    round8_with::<true>(acc, exp, p)
+}
+
+/// [`round8`]; with `CHECK = false` the caller guarantees what the checks would find: every
+/// lane's scale `exp + bits(acc)` in `SCALE_MIN..SCALE_MAX` and `|acc| < 2^31` (then only
+/// `p > 30` declines).
+#[inline]
+#[target_feature(enable = "avx2")]
+pub(crate) fn round8_with<const CHECK: bool>(
+    acc: __m256i,
+    exp: __m256i,
+    p: u32,
+) -> Option<(__m256i, __m256i)> {
     if p > 30 {
         return None;
     }
@@ -67,7 +80,7 @@ pub(crate) fn round8(acc: __m256i, exp: __m256i, p: u32) -> Option<(__m256i, __m
         _mm256_andnot_si256(is_zero, _mm256_or_si256(low, high)),
         wide,
     );
-    if _mm256_movemask_epi8(bad) != 0 {
+    if CHECK && _mm256_movemask_epi8(bad) != 0 {
         return None;
     }
     let shift = _mm_cvtsi32_si128(31 - p as i32);

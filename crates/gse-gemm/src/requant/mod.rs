@@ -107,6 +107,23 @@ pub(crate) fn add_bias(acc: i64, exp: i32, bias: Dyadic) -> (i64, i32) {
     (sum.mant, sum.exp)
 }
 
+/// Whether every non-zero i32 result `acc * 2^(ea + eb)` of a tile with row exponents `ea`
+/// and column exponents `eb` gets a scale inside `SCALE_MIN..SCALE_MAX`: its scale is
+/// `ea + eb + bits(acc)` with `1 <= bits <= 31` (i32 tile sums are below `2^31` in magnitude,
+/// `bounds.rs`).
+pub(crate) fn tile_in_range(ea: &[i32], eb: &[i32]) -> bool {
+    let min_max = |v: &[i32]| {
+        v.iter()
+            .fold((i32::MAX, i32::MIN), |(lo, hi), &x| (lo.min(x), hi.max(x)))
+    };
+    let ((amin, amax), (bmin, bmax)) = (min_max(ea), min_max(eb));
+    let (lo, hi) = (
+        amin as i64 + bmin as i64 + 1,
+        amax as i64 + bmax as i64 + 31,
+    );
+    lo >= SCALE_MIN as i64 && hi < SCALE_MAX as i64
+}
+
 /// Where results go. Direct writers round each element as it is produced (one-element-group
 /// formats whose mantissas have their own bytes); others stage exact values and round groups
 /// once every element is known.
@@ -149,7 +166,8 @@ unsafe fn store_rounded8(
 }
 
 /// Rounds and stores a whole tile row of 16 i32 results to i16 mantissas; false (nothing
-/// written) when [`avx2::round8`] declines either half.
+/// written) when [`avx2::round8`] declines either half. `in_range` skips its per-lane checks:
+/// the caller has bounded every scale and magnitude (see [`avx2::round8_with`]).
 ///
 /// # Safety
 /// AVX2 is enabled; `acc` and `exp_b` hold 16 values and the 16 outputs from `idx` are inside
@@ -158,13 +176,13 @@ unsafe fn store_rounded8(
 #[inline]
 #[target_feature(enable = "avx2")]
 unsafe fn round16_i16(
-    mant: *mut i16,
-    scales: *mut u8,
+    (mant, scales): (*mut i16, *mut u8),
     idx: usize,
     acc: &[i32],
     exp_row: i32,
     exp_b: &[i32],
     p: u32,
+    in_range: bool,
 ) -> bool {
     use core::arch::x86_64::*;
     let (acc, exp_b) = (&acc[..16], &exp_b[..16]);
@@ -172,8 +190,15 @@ unsafe fn round16_i16(
     // SAFETY: the slices above hold the 16 values read.
     let half = |h: usize| unsafe {
         let a = _mm256_loadu_si256(acc.as_ptr().add(8 * h) as *const __m256i);
-        let e = _mm256_loadu_si256(exp_b.as_ptr().add(8 * h) as *const __m256i);
-        avx2::round8(a, _mm256_add_epi32(e, row), p)
+        let e = _mm256_add_epi32(
+            _mm256_loadu_si256(exp_b.as_ptr().add(8 * h) as *const __m256i),
+            row,
+        );
+        if in_range {
+            avx2::round8_with::<false>(a, e, p)
+        } else {
+            avx2::round8(a, e, p)
+        }
     };
     let (Some(lo), Some(hi)) = (half(0), half(1)) else {
         return false;
@@ -219,7 +244,9 @@ impl Writer {
     }
 
     /// [`Self::put_run`] for i32 results `acc[j] * 2^(exp_row + exp_b[j])`, eight at a time
-    /// with AVX2 when the writer is direct. Same values as the scalar path.
+    /// with AVX2 when the writer is direct. Same values as the scalar path. `in_range`: the
+    /// caller guarantees `|acc[j]| < 2^31` and every scale `exp_row + exp_b[j] + bits(acc[j])`
+    /// in `SCALE_MIN..SCALE_MAX`, so rows of 16 skip the per-lane checks ([`tile_in_range`]).
     ///
     /// # Safety
     /// As [`Self::put_run`] for `idx0 .. idx0 + acc.len()`.
@@ -231,6 +258,7 @@ impl Writer {
         acc: &[i32],
         exp_row: i32,
         exp_b: &[i32],
+        in_range: bool,
     ) -> u64 {
         let n = acc.len();
         let exp_b = &exp_b[..n];
@@ -243,7 +271,7 @@ impl Writer {
                 && let DirectMant::I16(m) = mant
                 // SAFETY: AVX2 is detected (resolved kernel); the 16 lanes are inside `acc`,
                 // `exp_b` and, per the contract, the output.
-                && unsafe { round16_i16(*m, *scales, idx0, acc, exp_row, exp_b, *p) }
+                && unsafe { round16_i16((*m, *scales), idx0, acc, exp_row, exp_b, *p, in_range) }
             {
                 return 0;
             }
