@@ -51,46 +51,67 @@ fn bit_length(x: __m256i) -> __m256i {
 #[inline]
 #[target_feature(enable = "avx2")]
 pub(crate) fn round8(acc: __m256i, exp: __m256i, p: u32) -> Option<(__m256i, __m256i)> {
-    round8_with::<true>(acc, exp, p)
+    round8_with::<true>(acc, exp, RoundTo::new(p)?)
 }
 
-/// [`round8`]; with `CHECK = false` the caller guarantees what the checks would find: every
-/// lane's scale `exp + bits(acc)` in `SCALE_MIN..SCALE_MAX` and `|acc| < 2^31` (then only
-/// `p > 30` declines).
+/// What [`round8_with`] needs of the output format, set up once for a run of outputs.
+#[derive(Clone, Copy)]
+pub(crate) struct RoundTo {
+    /// `31 - p`: the right shift from bit 30 to `p` bits.
+    shift: __m128i,
+    /// `p`: the shift that finds a carry to `2^p`.
+    p: __m128i,
+    /// `2^(30 - p) - 1`.
+    half_minus_one: __m256i,
+}
+
+impl RoundTo {
+    /// For `p` magnitude bits, or `None` when `p > 30` (left to the scalar path).
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    pub(crate) fn new(p: u32) -> Option<Self> {
+        (p <= 30).then(|| Self {
+            shift: _mm_cvtsi32_si128(31 - p as i32),
+            p: _mm_cvtsi32_si128(p as i32),
+            half_minus_one: _mm256_set1_epi32((1i32 << (30 - p)) - 1),
+        })
+    }
+}
+
+/// [`round8`] with the format's constants set up already; with `CHECK = false` the caller
+/// guarantees what the checks would find: every lane's scale `exp + bits(acc)` in
+/// `SCALE_MIN..SCALE_MAX` and `|acc| < 2^31` (then it never declines).
 #[inline]
 #[target_feature(enable = "avx2")]
 pub(crate) fn round8_with<const CHECK: bool>(
     acc: __m256i,
     exp: __m256i,
-    p: u32,
+    to: RoundTo,
 ) -> Option<(__m256i, __m256i)> {
-    if p > 30 {
-        return None;
-    }
     let zero = _mm256_setzero_si256();
     let one = _mm256_set1_epi32(1);
     let is_zero = _mm256_cmpeq_epi32(acc, zero);
     let mag = _mm256_abs_epi32(acc); // i32::MIN gives 2^31, read as u32
     let bits = bit_length(mag);
     let top = _mm256_add_epi32(exp, bits);
-    let low = _mm256_cmpgt_epi32(_mm256_set1_epi32(SCALE_MIN), top);
-    let high = _mm256_cmpgt_epi32(top, _mm256_set1_epi32(SCALE_MAX - 1));
-    let wide = _mm256_cmpgt_epi32(bits, _mm256_set1_epi32(31));
-    let bad = _mm256_or_si256(
-        _mm256_andnot_si256(is_zero, _mm256_or_si256(low, high)),
-        wide,
-    );
-    if CHECK && _mm256_movemask_epi8(bad) != 0 {
-        return None;
+    if CHECK {
+        let low = _mm256_cmpgt_epi32(_mm256_set1_epi32(SCALE_MIN), top);
+        let high = _mm256_cmpgt_epi32(top, _mm256_set1_epi32(SCALE_MAX - 1));
+        let wide = _mm256_cmpgt_epi32(bits, _mm256_set1_epi32(31));
+        let bad = _mm256_or_si256(
+            _mm256_andnot_si256(is_zero, _mm256_or_si256(low, high)),
+            wide,
+        );
+        if _mm256_movemask_epi8(bad) != 0 {
+            return None;
+        }
     }
-    let shift = _mm_cvtsi32_si128(31 - p as i32);
     let normal = _mm256_sllv_epi32(mag, _mm256_sub_epi32(_mm256_set1_epi32(31), bits));
-    let odd = _mm256_and_si256(_mm256_srl_epi32(normal, shift), one);
+    let odd = _mm256_and_si256(_mm256_srl_epi32(normal, to.shift), one);
     // `normal < 2^31` and the addend `<= 2^29`: the u32 sum does not wrap.
-    let half_minus_one = _mm256_set1_epi32((1i32 << (30 - p)) - 1);
-    let sum = _mm256_add_epi32(_mm256_add_epi32(normal, half_minus_one), odd);
-    let r = _mm256_srl_epi32(sum, shift);
-    let carry = _mm256_srl_epi32(r, _mm_cvtsi32_si128(p as i32)); // 0 or 1
+    let sum = _mm256_add_epi32(_mm256_add_epi32(normal, to.half_minus_one), odd);
+    let r = _mm256_srl_epi32(sum, to.shift);
+    let carry = _mm256_srl_epi32(r, to.p); // 0 or 1
     let r = _mm256_srlv_epi32(r, carry);
     let mant = _mm256_sign_epi32(r, acc);
     let scale = _mm256_blendv_epi8(

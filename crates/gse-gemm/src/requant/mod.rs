@@ -187,6 +187,9 @@ unsafe fn round16_i16(
     use core::arch::x86_64::*;
     let (acc, exp_b) = (&acc[..16], &exp_b[..16]);
     let row = _mm256_set1_epi32(exp_row);
+    let Some(to) = avx2::RoundTo::new(p) else {
+        return false;
+    };
     // SAFETY: the slices above hold the 16 values read.
     let half = |h: usize| unsafe {
         let a = _mm256_loadu_si256(acc.as_ptr().add(8 * h) as *const __m256i);
@@ -195,9 +198,9 @@ unsafe fn round16_i16(
             row,
         );
         if in_range {
-            avx2::round8_with::<false>(a, e, p)
+            avx2::round8_with::<false>(a, e, to)
         } else {
-            avx2::round8(a, e, p)
+            avx2::round8_with::<true>(a, e, to)
         }
     };
     let (Some(lo), Some(hi)) = (half(0), half(1)) else {
