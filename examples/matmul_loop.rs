@@ -43,6 +43,7 @@ fn main() {
     let reps = args.get(4).copied().unwrap_or(50);
     let other = std::env::var("INTERLEAVE").unwrap_or_default();
     let read = std::env::var_os("NOREAD").is_none();
+    let only_other = std::env::var_os("ONLY_OTHER").is_some();
     let gsq = operands::<Gsq>([b, m, k, n], &GsqDevice::default());
     let flex = (other == "flex").then(|| operands::<Flex>([b, m, k, n], &Default::default()));
     let nd = (other == "ndarray").then(|| operands::<NdArray>([b, m, k, n], &Default::default()));
@@ -58,7 +59,7 @@ fn main() {
         }
         other_times.push(start.elapsed());
         let start = Instant::now();
-        if std::env::var_os("ONLY_OTHER").is_none() {
+        if !only_other {
             product(&gsq, read);
         }
         times.push(start.elapsed());

@@ -687,6 +687,31 @@ fn round_aligned<const WP: usize, const VSHIFT: bool>(
     saturated
 }
 
+/// A block's per-line alignment: `lo[w]`, the smallest non-zero group scale of line `w` in
+/// `groups` (`ZERO` when it has none), and whether its scales spread at most `shift` (then its
+/// mantissas are pre-shifted to `lo`). Lines without a non-zero group do not count against
+/// the returned "every line aligned".
+pub(crate) fn block_alignment<const W: usize>(
+    scale: &[i32],
+    groups: core::ops::Range<usize>,
+    shift: i32,
+    lo: &mut [i32],
+) -> (bool, [bool; W]) {
+    let mut all = true;
+    let mut aligned = [false; W];
+    for w in 0..W {
+        let nonzero = groups
+            .clone()
+            .map(|g| scale[g * W + w])
+            .filter(|&s| s != ZERO);
+        let (min, max) = nonzero.fold((i32::MAX, i32::MIN), |(a, c), s| (a.min(s), c.max(s)));
+        lo[w] = if max == i32::MIN { ZERO } else { min };
+        aligned[w] = max != i32::MIN && max - min <= shift;
+        all &= aligned[w] || max == i32::MIN;
+    }
+    (all, aligned)
+}
+
 /// Decides block `b` line by line and writes its groups as i16 pairs, aligned lines shifted
 /// to the block exponent; returns whether every line is aligned.
 #[inline(always)]
@@ -696,25 +721,11 @@ fn write_block<const W: usize, const WP: usize, const VSHIFT: bool>(
     scr: &mut Scratch,
     data: &mut [u32],
 ) -> bool {
-    let (gs, shift) = (job.plan.group, job.spec.shift);
+    let gs = job.plan.group;
     let range = job.plan.block_range(b);
-    let mut all = true;
-    let mut lo = [ZERO; W];
-    let mut aligned = [false; W];
-    for w in 0..W {
-        let nonzero = range
-            .clone()
-            .map(|g| scr.scale[g * W + w])
-            .filter(|&s| s != ZERO);
-        let (min, max) = nonzero.fold((i32::MAX, i32::MIN), |(a, c), s| (a.min(s), c.max(s)));
-        if max == i32::MIN {
-            continue; // no non-zero group: x and lo stay ZERO
-        }
-        lo[w] = min;
-        aligned[w] = max - min <= shift;
-        all &= aligned[w];
-    }
-    scr.lo[b * W..(b + 1) * W].copy_from_slice(&lo);
+    let lo_out = &mut scr.lo[b * W..(b + 1) * W];
+    let (all, aligned) = block_alignment::<W>(&scr.scale, range.clone(), job.spec.shift, lo_out);
+    let lo: [i32; W] = core::array::from_fn(|w| lo_out[w]);
     for (gi, g) in range.enumerate() {
         let mut up = [0u32; WP];
         for w in 0..W {

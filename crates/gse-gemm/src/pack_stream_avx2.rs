@@ -30,7 +30,7 @@ use core::ops::Range;
 
 use gse::SCALE_BIAS;
 
-use crate::pack::{Lines, ZERO};
+use crate::pack::{Lines, ZERO, block_alignment};
 use crate::pack_stream::Stream16;
 
 /// Magnitude bits of STREAM16 mantissas.
@@ -132,7 +132,7 @@ pub(crate) unsafe fn pack_block<const W: usize>(
         }
     }
     let BlockOut { scale, x, lo, data } = out;
-    let (all, aligned) = decide::<W>(job, scale, lo);
+    let (all, aligned) = block_alignment::<W>(scale, job.groups.clone(), job.shift, lo);
     let d0 = (STREAM_BITS - job.p) as i32;
     for g in job.groups.clone() {
         // Per line: `base - 2` of the shift `d = base - e`, and `2^up`. All-zero groups round
@@ -157,32 +157,6 @@ pub(crate) unsafe fn pack_block<const W: usize>(
         }
     }
     Some(all)
-}
-
-/// `write_block`'s per-line choice: the block exponent `lo` (smallest non-zero group scale)
-/// and whether the line's scales spread at most `shift`. Lines without a non-zero group do
-/// not count against "all aligned".
-fn decide<const W: usize>(job: &BlockJob<'_>, scale: &[i32], lo: &mut [i32]) -> (bool, [bool; W]) {
-    let mut all = true;
-    let mut aligned = [false; W];
-    for w in 0..W {
-        let (mut min, mut max) = (i32::MAX, i32::MIN);
-        for g in job.groups.clone() {
-            let s = scale[g * W + w];
-            if s != ZERO {
-                min = min.min(s);
-                max = max.max(s);
-            }
-        }
-        if max == i32::MIN {
-            lo[w] = ZERO;
-            continue;
-        }
-        lo[w] = min;
-        aligned[w] = max - min <= job.shift;
-        all &= aligned[w];
-    }
-    (all, aligned)
 }
 
 /// Per-lane statistics of a group in u16 lanes: the largest key `2 (e + 1) + big` of the
