@@ -19,8 +19,8 @@ use crate::bounds::Plan;
 use crate::error::GemmError;
 use crate::kernel::{Kernel, MR, NR};
 use crate::pack::{Lines, PackSpec, Panels, Side, pack};
-use crate::requant::{Writer, add_bias, encode_staged, tile_in_range};
-use crate::tile::{TileScratch, TileValue, compute};
+use crate::requant::{TileOut, Writer, add_bias, encode_staged, tile_in_range};
+use crate::tile::{TileScratch, TileValue, compute, compute_rounded};
 use crate::view::MatRef;
 use crate::{GemmConfig, reference};
 
@@ -462,6 +462,11 @@ impl Task<'_, '_> {
         let out_base = self.entry * m * n;
         let mut scratch = TileScratch::default();
         let mut saturated = 0u64;
+        // Tiles without a bias into i16 mantissas may round straight from the registers.
+        let direct = match self.batch.bias {
+            None => self.writer.direct_i16(),
+            Some(_) => None,
+        };
         // The task's A panels, sliced once rather than for every tile.
         let rows = self.rows.start..self.rows.end.min(m.div_ceil(MR));
         let a_panels: Vec<_> = rows.clone().map(|ip| a.panel(ip - a_first)).collect();
@@ -473,6 +478,23 @@ impl Task<'_, '_> {
             for (ip, ap) in rows.clone().zip(&a_panels) {
                 let r0 = ip * MR;
                 let rn = MR.min(m - r0);
+                if let (NR, Some((mant, scales, p))) = (cn, direct) {
+                    let at = out_base + r0 * n + c0;
+                    let out = TileOut {
+                        mant: mant.wrapping_add(at),
+                        scales: scales.wrapping_add(at),
+                        stride: n,
+                        rows: rn,
+                        p,
+                    };
+                    // SAFETY: rows r0..r0 + rn, columns c0..c0 + 16 of this entry are inside
+                    // the output and belong to this tile only.
+                    if unsafe {
+                        compute_rounded(self.kernel, self.plan, ap, &bp, &mut scratch, out)
+                    } {
+                        continue;
+                    }
+                }
                 let value = compute(self.kernel, self.plan, ap, &bp, bias, &mut scratch);
                 let in_range = match &value {
                     TileValue::Exact32 { exp_a, exp_b, .. } => tile_in_range(exp_a, exp_b),

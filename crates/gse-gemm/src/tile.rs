@@ -6,6 +6,9 @@ use gse::Dyadic;
 use crate::bounds::Plan;
 use crate::kernel::{Kernel, MR, NR, Tile32, Tile64};
 use crate::pack::Panel;
+use crate::requant::TileOut;
+#[cfg(target_arch = "x86_64")]
+use crate::requant::{dot_and_store_i16, tile_in_range};
 use crate::stats::PathCounts;
 use crate::wide::Wide;
 
@@ -66,13 +69,13 @@ pub(crate) fn compute<'s>(
         return TileValue::Dyadic(dyadic_tile(kernel, plan, a, b, bias, scratch));
     }
     let TileScratch { d, acc, counts, .. } = scratch;
-    if plan.blocks() == 1 && a.aligned[0] && b.aligned[0] {
+    if let Some((exp_a, exp_b)) = one_block_exponents(plan, a, b) {
         counts.aligned_blocks += 1;
         kernel.dot(plan.groups * gs / 2, a.data, b.data, d);
         return TileValue::Exact32 {
             acc: d,
-            exp_a: sum_exp(&a.base[..MR], &a.block_exp[..MR], -two_p),
-            exp_b: sum_exp(&b.base[..NR], &b.block_exp[..NR], 0),
+            exp_a,
+            exp_b,
         };
     }
     // The first flush stores, so the accumulators need no clearing (unless K is empty).
@@ -108,6 +111,70 @@ pub(crate) fn compute<'s>(
         acc,
         exp_a: sum_exp(&a.base[..MR], &[0; MR], -two_p),
         exp_b: sum_exp(&b.base[..NR], &[0; NR], 0),
+    }
+}
+
+/// [`compute`] for a tile that is one aligned K-block with every scale in range
+/// ([`tile_in_range`]) on the AVX2 kernel, rounded straight from the kernel's registers into
+/// `out`; false (nothing computed) for any other tile, which then takes [`compute`].
+///
+/// # Safety
+/// `out` addresses `out.rows` rows of 16 outputs inside the writer's buffers that belong to
+/// this tile only.
+#[inline(always)]
+pub(crate) unsafe fn compute_rounded(
+    kernel: Kernel,
+    plan: &Plan,
+    a: &Panel<'_>,
+    b: &Panel<'_>,
+    scratch: &mut TileScratch,
+    out: TileOut,
+) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    if kernel == Kernel::Avx2
+        && let Some((exp_a, exp_b)) = one_block_exponents(plan, a, b)
+    {
+        // SAFETY: `Kernel::Avx2` only comes resolved, with AVX2 detected; the range check
+        // comes first; `out` per the contract.
+        if tile_in_range(&exp_a, &exp_b)
+            && unsafe {
+                dot_and_store_i16(
+                    plan.groups * plan.group / 2,
+                    a.data,
+                    b.data,
+                    &exp_a,
+                    &exp_b,
+                    out,
+                )
+            }
+        {
+            scratch.counts.aligned_blocks += 1;
+            return true;
+        }
+    }
+    let _ = (kernel, plan, a, b, scratch, out);
+    false
+}
+
+/// The exponents of the tile's i32 sums when all of K is one K-block aligned in both panels
+/// (the kernel's sums then need no flush into i64): `value[i][j] = d[i][j] * 2^(ea[i] + eb[j])`.
+#[inline(always)]
+fn one_block_exponents(
+    plan: &Plan,
+    a: &Panel<'_>,
+    b: &Panel<'_>,
+) -> Option<([i32; MR], [i32; NR])> {
+    // No closure (`bool::then`): closures do not inherit the AVX2 target of the caller this
+    // inlines into, and the call's narrow stores then stalled the wide reloads of its result.
+    if plan.blocks() == 1
+        && a.aligned[0]
+        && b.aligned[0]
+        && a.spread + b.spread <= plan.spread_limit
+    {
+        let exp_a = sum_exp(&a.base[..MR], &a.block_exp[..MR], -2 * plan.p as i32);
+        Some((exp_a, sum_exp(&b.base[..NR], &b.block_exp[..NR], 0)))
+    } else {
+        None
     }
 }
 

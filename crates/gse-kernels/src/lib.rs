@@ -5,6 +5,7 @@
 
 pub mod accumulate;
 pub mod compare;
+mod decode;
 pub mod elementwise;
 mod fixed_exp;
 pub mod gelu;

@@ -14,6 +14,27 @@ use super::{MR, NR, Tile32, Tile64};
 /// `kpairs * NR` reads (u32 pairs of i16).
 #[target_feature(enable = "avx2")]
 pub(super) unsafe fn dot(kpairs: usize, a: *const u32, b: *const u32, out: &mut Tile32) {
+    // SAFETY: per the contract.
+    let c = unsafe { dot_registers(kpairs, a, b) };
+    let dst = out.as_mut_ptr() as *mut __m256i;
+    for (k, v) in c.iter().enumerate() {
+        // SAFETY: `out` holds MR * NR = 2 * MR vectors of 8 i32.
+        unsafe { _mm256_storeu_si256(dst.add(k), *v) };
+    }
+}
+
+/// The tile of [`dot`] left in registers, row `i`'s columns 0..8 in `c[2i]` and 8..16 in
+/// `c[2i + 1]`, for callers that round it straight from there.
+///
+/// # Safety
+/// As [`dot`].
+#[inline]
+#[target_feature(enable = "avx2")]
+pub(crate) unsafe fn dot_registers(
+    kpairs: usize,
+    a: *const u32,
+    b: *const u32,
+) -> [__m256i; 2 * MR] {
     let mut c = [_mm256_setzero_si256(); 2 * MR];
     let (mut a, mut b) = (a, b);
     // One k-pair: two B vectors, each A pair broadcast and multiplied with both.
@@ -43,11 +64,7 @@ pub(super) unsafe fn dot(kpairs: usize, a: *const u32, b: *const u32, out: &mut 
     if kpairs % 2 == 1 {
         step(&mut c, a, b);
     }
-    let dst = out.as_mut_ptr() as *mut __m256i;
-    for (k, v) in c.iter().enumerate() {
-        // SAFETY: `out` holds MR * NR = 2 * MR vectors of 8 i32.
-        unsafe { _mm256_storeu_si256(dst.add(k), *v) };
-    }
+    c
 }
 
 /// # Safety

@@ -9,7 +9,7 @@
 //! so their results are bit-identical by construction; the tests check it anyway.
 
 #[cfg(target_arch = "x86_64")]
-mod avx2;
+pub(crate) mod avx2;
 mod portable;
 
 /// Rows of a micro-tile (A panel width).

@@ -7,6 +7,8 @@ use core::arch::x86_64::*;
 
 use gse::{SCALE_BIAS, SCALE_MAX, SCALE_MIN};
 
+use crate::kernel::{MR, NR};
+
 /// Bit length of each lane, read as u32: per byte from two 16-entry nibble tables
 /// (`vpshufb`), then the highest non-zero byte's length plus its bit offset (AVX2 has no
 /// vector `lzcnt`; a float conversion would be floating point).
@@ -88,38 +90,112 @@ pub(crate) fn round8_with<const CHECK: bool>(
     exp: __m256i,
     to: RoundTo,
 ) -> Option<(__m256i, __m256i)> {
-    let zero = _mm256_setzero_si256();
-    let one = _mm256_set1_epi32(1);
-    let is_zero = _mm256_cmpeq_epi32(acc, zero);
-    let mag = _mm256_abs_epi32(acc); // i32::MIN gives 2^31, read as u32
-    let bits = bit_length(mag);
-    let top = _mm256_add_epi32(exp, bits);
-    if CHECK {
-        let low = _mm256_cmpgt_epi32(_mm256_set1_epi32(SCALE_MIN), top);
-        let high = _mm256_cmpgt_epi32(top, _mm256_set1_epi32(SCALE_MAX - 1));
-        let wide = _mm256_cmpgt_epi32(bits, _mm256_set1_epi32(31));
-        let bad = _mm256_or_si256(
-            _mm256_andnot_si256(is_zero, _mm256_or_si256(low, high)),
-            wide,
-        );
-        if _mm256_movemask_epi8(bad) != 0 {
-            return None;
+    let lanes = Lanes::new(acc, exp);
+    if CHECK && lanes.declined() {
+        return None;
+    }
+    Some(lanes.round(to))
+}
+
+/// Eight results `acc * 2^exp` on their way to [`round8_with`]: what the range checks and the
+/// rounding both need.
+#[derive(Clone, Copy)]
+struct Lanes {
+    acc: __m256i,
+    is_zero: __m256i,
+    /// `|acc|` (`i32::MIN` gives `2^31`, read as u32).
+    mag: __m256i,
+    bits: __m256i,
+    /// The scale before a carry: `exp + bits`.
+    top: __m256i,
+}
+
+impl Lanes {
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn new(acc: __m256i, exp: __m256i) -> Self {
+        let mag = _mm256_abs_epi32(acc);
+        let bits = bit_length(mag);
+        Self {
+            acc,
+            is_zero: _mm256_cmpeq_epi32(acc, _mm256_setzero_si256()),
+            mag,
+            bits,
+            top: _mm256_add_epi32(exp, bits),
         }
     }
-    let normal = _mm256_sllv_epi32(mag, _mm256_sub_epi32(_mm256_set1_epi32(31), bits));
-    let odd = _mm256_and_si256(_mm256_srl_epi32(normal, to.shift), one);
-    // `normal < 2^31` and the addend `<= 2^29`: the u32 sum does not wrap.
-    let sum = _mm256_add_epi32(_mm256_add_epi32(normal, to.half_minus_one), odd);
-    let r = _mm256_srl_epi32(sum, to.shift);
-    let carry = _mm256_srl_epi32(r, to.p); // 0 or 1
-    let r = _mm256_srlv_epi32(r, carry);
-    let mant = _mm256_sign_epi32(r, acc);
-    let scale = _mm256_blendv_epi8(
-        _mm256_add_epi32(top, carry),
-        _mm256_set1_epi32(SCALE_MIN),
-        is_zero,
-    );
-    Some((_mm256_add_epi32(scale, _mm256_set1_epi32(SCALE_BIAS)), mant))
+
+    /// Whether some non-zero lane's scale clamps or some `|acc| = 2^31`.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn declined(self) -> bool {
+        let low = _mm256_cmpgt_epi32(_mm256_set1_epi32(SCALE_MIN), self.top);
+        let high = _mm256_cmpgt_epi32(self.top, _mm256_set1_epi32(SCALE_MAX - 1));
+        let wide = _mm256_cmpgt_epi32(self.bits, _mm256_set1_epi32(31));
+        let bad = _mm256_or_si256(
+            _mm256_andnot_si256(self.is_zero, _mm256_or_si256(low, high)),
+            wide,
+        );
+        _mm256_movemask_epi8(bad) != 0
+    }
+
+    /// `(biased scale, mantissa)` per lane, for lanes the checks accept.
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    fn round(self, to: RoundTo) -> (__m256i, __m256i) {
+        let one = _mm256_set1_epi32(1);
+        let normal =
+            _mm256_sllv_epi32(self.mag, _mm256_sub_epi32(_mm256_set1_epi32(31), self.bits));
+        let odd = _mm256_and_si256(_mm256_srl_epi32(normal, to.shift), one);
+        // `normal < 2^31` and the addend `<= 2^29`: the u32 sum does not wrap.
+        let sum = _mm256_add_epi32(_mm256_add_epi32(normal, to.half_minus_one), odd);
+        let r = _mm256_srl_epi32(sum, to.shift);
+        let carry = _mm256_srl_epi32(r, to.p); // 0 or 1
+        let r = _mm256_srlv_epi32(r, carry);
+        let mant = _mm256_sign_epi32(r, self.acc);
+        let scale = _mm256_blendv_epi8(
+            _mm256_add_epi32(self.top, carry),
+            _mm256_set1_epi32(SCALE_MIN),
+            self.is_zero,
+        );
+        (_mm256_add_epi32(scale, _mm256_set1_epi32(SCALE_BIAS)), mant)
+    }
+}
+
+/// Rounds a micro-tile held in registers (row `i`'s 16 columns in `c[2i]`, `c[2i + 1]`) and
+/// stores its first `rows` rows, row `i` at `mant + i * stride` and `scales + i * stride`.
+/// The caller guarantees what `CHECK = false` asks of [`round8_with`] for every lane
+/// (`tile_in_range`), so no lane is declined: straight-line code whose twelve rounding
+/// chains overlap, and no round trip of the tile through memory.
+///
+/// # Safety
+/// AVX2; `exp_a` valid for `MR` reads, and the first `rows` rows' 16 outputs inside the
+/// buffers.
+#[inline]
+#[target_feature(enable = "avx2")]
+pub(crate) unsafe fn store_tile_i16(
+    c: &[__m256i; 2 * MR],
+    rows: usize,
+    exp_a: *const i32,
+    exp_b: &[i32; NR],
+    to: RoundTo,
+    (mant, scales, stride): (*mut i16, *mut u8, usize),
+) {
+    // SAFETY: per the contract.
+    unsafe {
+        let eb0 = _mm256_loadu_si256(exp_b.as_ptr() as *const __m256i);
+        let eb1 = _mm256_loadu_si256(exp_b.as_ptr().add(8) as *const __m256i);
+        // All MR rows are rounded (a constant trip count keeps `c` in registers); only the
+        // real ones are stored.
+        for i in 0..MR {
+            let ea = _mm256_set1_epi32(*exp_a.add(i));
+            let lo = Lanes::new(c[2 * i], _mm256_add_epi32(ea, eb0)).round(to);
+            let hi = Lanes::new(c[2 * i + 1], _mm256_add_epi32(ea, eb1)).round(to);
+            if i < rows {
+                store16_i16(scales.add(i * stride), mant.add(i * stride), lo, hi);
+            }
+        }
+    }
 }
 
 /// Loads 8 i64 and narrows them to i32 lanes, or `None` when one does not fit i32.

@@ -10,7 +10,7 @@ mod avx2;
 
 use gse::{Dyadic, GseBlocks, GseFormat, Mantissas, SCALE_MAX, SCALE_MIN};
 
-use crate::kernel::Kernel;
+use crate::kernel::{Kernel, MR, NR};
 
 /// `acc * 2^exp` as a one-element group of a format with `p` magnitude bits: `(scale, mantissa)`
 /// exactly as [`gse::quantize_group`] gives it, and whether it saturated.
@@ -211,6 +211,50 @@ unsafe fn round16_i16(
     true
 }
 
+/// Where [`dot_and_store_i16`] puts a tile: the i16 mantissas and scale bytes of its first
+/// element, the distance between its rows, how many rows are real (the last A panel may be
+/// short), and the format's magnitude bits.
+#[derive(Clone, Copy)]
+pub(crate) struct TileOut {
+    pub mant: *mut i16,
+    pub scales: *mut u8,
+    pub stride: usize,
+    pub rows: usize,
+    pub p: u32,
+}
+
+/// The AVX2 micro-kernel's tile of `kpairs` k-pairs, rounded from its registers into `out`
+/// with exponents `exp_a[i] + exp_b[j]`: the same values as the kernel's `dot` followed by
+/// [`Writer::put_run_i32`]. False (nothing written) when the format has over 30 bits.
+///
+/// # Safety
+/// AVX2 is enabled; [`tile_in_range`] holds for `exp_a`, `exp_b`; `out` addresses
+/// `out.rows` rows of 16 outputs inside the writer's buffers.
+#[cfg(target_arch = "x86_64")]
+#[inline(never)] // its own register allocation: inlined, the kernel loop spilled an accumulator
+#[target_feature(enable = "avx2")]
+pub(crate) unsafe fn dot_and_store_i16(
+    kpairs: usize,
+    a: &[u32],
+    b: &[u32],
+    exp_a: &[i32; MR],
+    exp_b: &[i32; NR],
+    out: TileOut,
+) -> bool {
+    let Some(to) = avx2::RoundTo::new(out.p) else {
+        return false;
+    };
+    let (a, b) = (&a[..kpairs * MR], &b[..kpairs * NR]);
+    // SAFETY: AVX2 per the contract; the slices above cover every k-pair the kernel reads;
+    // the output rows per the contract.
+    unsafe {
+        let c = crate::kernel::avx2::dot_registers(kpairs, a.as_ptr(), b.as_ptr());
+        let dst = (out.mant, out.scales, out.stride);
+        avx2::store_tile_i16(&c, out.rows, exp_a.as_ptr(), exp_b, to, dst);
+    }
+    true
+}
+
 pub(crate) enum DirectMant {
     I8(*mut i8),
     I16(*mut i16),
@@ -239,6 +283,19 @@ impl Writer {
             Mantissas::Nibble(_) => return None, // two elements share a byte
         };
         Some(Writer::Direct { mant, scales, p })
+    }
+
+    /// The i16 mantissas, scale bytes and magnitude bits of a direct writer with i16
+    /// mantissas, the layout [`dot_and_store_i16`] writes.
+    pub fn direct_i16(&self) -> Option<(*mut i16, *mut u8, u32)> {
+        match self {
+            Writer::Direct {
+                mant: DirectMant::I16(m),
+                scales,
+                p,
+            } => Some((*m, *scales, *p)),
+            _ => None,
+        }
     }
 
     /// A staging writer into `stage` (one dyadic per output element).
