@@ -7,17 +7,40 @@
 //! changes no byte, only how the kernel backs the range (the policy PyTorch's CPU allocator
 //! applies to large tensors). Where the OS does not support it the call fails and is ignored.
 
+use std::mem::MaybeUninit;
+
+use bytemuck::Zeroable;
+use rayon::prelude::*;
+
 /// 2 MiB: the x86-64 transparent huge page.
 pub const HUGE_PAGE: usize = 2 << 20;
 
+/// Buffers of at least this many bytes are zeroed by all threads at once. Zeroing a new
+/// GEMM output (the allocator's memset of recycled memory, or the page faults of a fresh
+/// mapping) otherwise ran on the calling thread alone while the others waited for the
+/// product: 24 MB for `[8192x256]x[256x1024]`, ~1 ms of its ~22 ms on two threads.
+const PARALLEL_BYTES: usize = 4 << 20;
+
 /// `len` zeros, the buffer's whole 2 MiB-aligned pages advised for huge pages.
 ///
-/// The allocator hands out fresh mappings for large zeroed requests without touching them, so
-/// the hint is in place before the first write faults the pages in; a recycled (already
-/// touched) buffer is unaffected.
-pub fn zeroed<T: Copy + Default>(len: usize) -> Vec<T> {
-    let mut v = vec![T::default(); len];
-    advise_huge_pages(&mut v);
+/// The hint is given before the first write faults the pages in (a recycled, already
+/// touched buffer is unaffected); large buffers are then zeroed in parallel.
+pub fn zeroed<T: Zeroable + Copy + Send>(len: usize) -> Vec<T> {
+    let bytes = len.saturating_mul(core::mem::size_of::<T>());
+    if bytes < PARALLEL_BYTES || rayon::current_num_threads() == 1 {
+        let mut v = vec![T::zeroed(); len];
+        advise_huge_pages(&mut v);
+        return v;
+    }
+    let mut v = Vec::with_capacity(len);
+    let spare = &mut v.spare_capacity_mut()[..len];
+    advise_huge_pages(spare);
+    let chunk = (256 << 10) / core::mem::size_of::<T>().max(1);
+    spare
+        .par_chunks_mut(chunk)
+        .for_each(|c| c.fill(MaybeUninit::new(T::zeroed())));
+    // SAFETY: every one of the first `len` elements was written just above.
+    unsafe { v.set_len(len) };
     v
 }
 
