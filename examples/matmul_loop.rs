@@ -70,6 +70,9 @@ fn main() {
     if !other.is_empty() {
         println!("{other}: median {:.3} ms", ms(other_times[reps / 2]));
     }
+    // Which accumulation paths the GEMM took (the slow ones show up here first).
+    let paths = gse_gemm::stats::take();
+    println!("paths: {paths:?}");
     let median = times[reps / 2];
     let gops = 2.0 * (b * m * k * n) as f64 / median.as_secs_f64() / 1e9;
     println!(

@@ -39,7 +39,7 @@ fn every_operand_format_and_odd_shapes() {
         (1, 300, 70),
         (70, 300, 1),
         (12, 1, 40),
-        (25, 1100, 33),
+        (25, 2200, 33),
     ];
     for (s, &(m, k, n)) in shapes.iter().enumerate() {
         for operand in [
@@ -371,7 +371,7 @@ fn vectorized_stream16_packing_matches_the_oracle_and_the_portable_kernel() {
     let mut rng = SplitMix64::new(78);
     // K over one block (with a partial last group), panels of 6 and 16 lines with and
     // without a partial last one, and group sizes of 8, 16 and 32.
-    for (m, k, n) in [(12, 64, 32), (13, 1100, 35), (30, 520, 48), (6, 40, 16)] {
+    for (m, k, n) in [(12, 64, 32), (13, 2200, 35), (30, 520, 48), (6, 40, 16)] {
         let a = stream16_normalized(&mut rng, m, k);
         let at = stream16_normalized(&mut rng, k, m);
         let b = stream16_normalized(&mut rng, k, n);
