@@ -12,7 +12,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 
 use gse::rounding::random_bits;
-use gse::{Dyadic, GseBlocks, Rounding, SpecialCounts};
+use gse::{Dyadic, GseBlocks, Rounding, SpecialCounts, UninitBlocks};
 use rayon::prelude::*;
 
 use crate::bounds::Plan;
@@ -110,29 +110,28 @@ impl<'a> Batch<'a> {
 pub(crate) fn run(batch: &Batch<'_>, cfg: &GemmConfig, kernel: Kernel) -> GseBlocks {
     let kernel = kernel.resolve();
     let total = batch.len() * batch.m * batch.n;
-    let mut out = GseBlocks::zeros(cfg.out_format, total);
-    if total == 0 {
-        return out;
-    }
-    let mut stage = Vec::new();
-    let writer = match Writer::direct(&mut out) {
-        Some(w) => w,
-        None => {
-            stage = vec![Dyadic::ZERO; total];
-            Writer::staged(&mut stage)
-        }
-    };
-    let saturated = match Plan::new(cfg.operand_format, batch.k) {
-        Some(plan) => run_engine(batch, cfg, kernel, &plan, &writer),
-        None => reference::run(batch, cfg, &writer),
-    };
-    let _ = writer;
-    let saturated = saturated
-        + if stage.is_empty() {
-            0
-        } else {
-            encode_staged(&stage, &mut out)
+    let format = cfg.out_format;
+    let (out, saturated) = if total > 0 && Writer::writes_directly(format) {
+        // Written in place, without zeroing the buffers first.
+        let mut raw = UninitBlocks::new(format, total);
+        let saturated = match Writer::direct(&mut raw) {
+            Some(writer) => compute_all(batch, cfg, kernel, &writer),
+            None => unreachable!("{format} is written directly"),
         };
+        // SAFETY: `compute_all` writes every output element once through a direct writer (the
+        // engine's tasks partition the output into tiles and store each tile whole; the
+        // reference path writes every element), each rounded into the format's range.
+        (unsafe { raw.assume_init() }, saturated)
+    } else {
+        let mut out = GseBlocks::zeros(format, total);
+        if total == 0 {
+            return out;
+        }
+        let mut stage = vec![Dyadic::ZERO; total];
+        let saturated = compute_all(batch, cfg, kernel, &Writer::staged(&mut stage));
+        let saturated = saturated + encode_staged(&stage, &mut out);
+        (out, saturated)
+    };
     if saturated > 0 {
         gse::special::record(SpecialCounts {
             saturated,
@@ -140,6 +139,14 @@ pub(crate) fn run(batch: &Batch<'_>, cfg: &GemmConfig, kernel: Kernel) -> GseBlo
         });
     }
     out
+}
+
+/// Every output element of `batch`, through `writer`; returns how many saturated.
+fn compute_all(batch: &Batch<'_>, cfg: &GemmConfig, kernel: Kernel, writer: &Writer) -> u64 {
+    match Plan::new(cfg.operand_format, batch.k) {
+        Some(plan) => run_engine(batch, cfg, kernel, &plan, writer),
+        None => reference::run(batch, cfg, writer),
+    }
 }
 
 /// The rounding of operand `side` (0 for A, 1 for B) of batch entry `e`: stochastic seeds are

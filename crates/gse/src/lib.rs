@@ -17,6 +17,7 @@ pub mod rounding;
 pub mod sort_key;
 pub mod special;
 pub mod storage;
+pub mod uninit;
 
 pub use dyadic::Dyadic;
 pub use format::{Container, FormatError, GseFormat, SCALE_BIAS, SCALE_MAX, SCALE_MIN};
@@ -24,3 +25,4 @@ pub use quantize::{decode_f32, encode_dyadics, encode_f32, quantize_group};
 pub use rounding::{Rounding, SplitMix64};
 pub use special::{SpecialCounts, SpecialPolicy, SpecialValueError};
 pub use storage::{GroupsMut, GseBlocks, Mantissas, StorageError};
+pub use uninit::{UninitBlocks, UninitMantissas};

@@ -121,6 +121,22 @@ pub enum StorageError {
 }
 
 impl GseBlocks {
+    /// Blocks from storage that holds `len` values of `format` (sizes checked by the caller).
+    pub(crate) fn from_parts(
+        format: GseFormat,
+        len: usize,
+        mantissas: Mantissas,
+        scales: Vec<u8>,
+    ) -> Self {
+        debug_assert_eq!(scales.len(), format.group_count(len));
+        Self {
+            format,
+            len,
+            mantissas,
+            scales,
+        }
+    }
+
     /// `len` zeros.
     pub fn zeros(format: GseFormat, len: usize) -> Self {
         Self {

@@ -8,7 +8,9 @@
 #[cfg(target_arch = "x86_64")]
 mod avx2;
 
-use gse::{Dyadic, GseBlocks, GseFormat, Mantissas, SCALE_MAX, SCALE_MIN};
+use gse::{
+    Container, Dyadic, GseBlocks, GseFormat, SCALE_MAX, SCALE_MIN, UninitBlocks, UninitMantissas,
+};
 
 use crate::kernel::{Kernel, MR, NR};
 
@@ -268,20 +270,27 @@ unsafe impl Send for Writer {}
 unsafe impl Sync for Writer {}
 
 impl Writer {
-    /// A direct writer into `out` when its format allows, else `None`.
-    pub fn direct(out: &mut GseBlocks) -> Option<Self> {
+    /// Whether results of `format` are written directly (one-element groups whose mantissas
+    /// have their own bytes); others are staged.
+    pub fn writes_directly(format: GseFormat) -> bool {
+        format.group_size() == 1 && format.container() != Container::Nibble
+    }
+
+    /// A direct writer into `out` when its format allows, else `None`. The buffers need not
+    /// be initialized: the writer's users write every element.
+    pub fn direct(out: &mut UninitBlocks) -> Option<Self> {
         let format = out.format();
-        if format.group_size() != 1 {
+        if !Self::writes_directly(format) {
             return None;
         }
-        let p = format.magnitude_bits();
-        let scales = out.scale_bytes_mut().as_mut_ptr();
+        let scales = out.scale_bytes_mut().as_mut_ptr() as *mut u8;
         let mant = match out.mantissas_mut() {
-            Mantissas::I8(v) => DirectMant::I8(v.as_mut_ptr()),
-            Mantissas::I16(v) => DirectMant::I16(v.as_mut_ptr()),
-            Mantissas::I32(v) => DirectMant::I32(v.as_mut_ptr()),
-            Mantissas::Nibble(_) => return None, // two elements share a byte
+            UninitMantissas::I8(v) => DirectMant::I8(v.as_mut_ptr() as *mut i8),
+            UninitMantissas::I16(v) => DirectMant::I16(v.as_mut_ptr() as *mut i16),
+            UninitMantissas::I32(v) => DirectMant::I32(v.as_mut_ptr() as *mut i32),
+            UninitMantissas::Nibble(_) => return None,
         };
+        let p = format.magnitude_bits();
         Some(Writer::Direct { mant, scales, p })
     }
 
